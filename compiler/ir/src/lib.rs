@@ -1,0 +1,47 @@
+//! The zkc intermediate representation.
+//!
+//! A [`Graph`] of [`Node`]s behind typed [`NodeId`]s (petgraph stays private),
+//! one value per node with a [`ValueType`] (shape, element type, proven
+//! range). Every [`Op`] documents its exact semantics; [`geometry`] computes
+//! the index maps every interpreter and the circuit share. [`validate`]
+//! checks a graph, [`print_graph`] writes the deterministic text form that
+//! snapshots compare and [`parse_graph`] reads it back.
+
+#![warn(missing_docs)]
+
+pub mod geometry;
+mod graph;
+mod op;
+mod parse;
+mod print;
+mod tensor;
+mod validate;
+
+pub use graph::{Bound, DType, Graph, Node, NodeId, ValueType};
+pub use op::{Clamp, Op, Window};
+pub use parse::parse_graph;
+pub use print::{print_graph, type_text, INLINE_CONST_LIMIT};
+pub use tensor::{
+    broadcast_index_map, broadcast_shapes, checked_numel, numel, strides, Shape, Tensor,
+    TensorData, MAX_TENSOR_ELEMENTS,
+};
+pub use validate::{validate, validate_final, Stage};
+
+/// Errors of IR construction, validation and parsing.
+#[derive(Debug, thiserror::Error)]
+pub enum IrError {
+    /// The graph or an op is malformed.
+    #[error("invalid IR: {0}")]
+    Invalid(String),
+    /// A tensor or graph exceeds a documented size limit.
+    #[error("too large: {0}")]
+    TooLarge(String),
+    /// The text form could not be parsed.
+    #[error("IR text line {line}: {msg}")]
+    Parse {
+        /// 1-based line number (0 when unknown).
+        line: usize,
+        /// What is wrong.
+        msg: String,
+    },
+}

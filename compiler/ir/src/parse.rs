@@ -1,0 +1,420 @@
+//! Parser for the text form written by [`crate::print_graph`], so pass tests
+//! can state their input and expected output as IR text.
+//!
+//! The parser checks syntax and references only; run [`crate::validate`] on
+//! the result to check shapes and types. Constants printed as a digest cannot
+//! be parsed back (their values are not in the text).
+
+use std::collections::{BTreeMap, HashMap};
+
+use num_bigint::BigInt;
+
+use crate::graph::{Bound, DType, Graph, NodeId, ValueType};
+use crate::op::{Clamp, Op, Window};
+use crate::tensor::Tensor;
+use crate::IrError;
+
+/// Parses a graph from its text form.
+pub fn parse_graph(text: &str) -> Result<Graph, IrError> {
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.trim()))
+        .filter(|(_, l)| !l.is_empty() && !l.starts_with("//"));
+    let (ln, head) = lines.next().ok_or_else(|| perr(1, "empty text"))?;
+    let name = head
+        .strip_prefix("graph ")
+        .and_then(|h| h.strip_suffix('{'))
+        .ok_or_else(|| perr(ln, "expected `graph NAME {`"))?
+        .trim();
+    let name = name.trim_matches('"').to_string();
+    let mut g = Graph::new(name);
+    let mut ids: HashMap<String, NodeId> = HashMap::new();
+    let mut done = false;
+    for (ln, line) in lines {
+        if line == "}" {
+            done = true;
+            break;
+        }
+        if let Some(outs) = line.strip_prefix("output ") {
+            let outs = outs
+                .split(',')
+                .map(|o| lookup(&ids, o.trim(), ln))
+                .collect::<Result<Vec<_>, _>>()?;
+            g.set_outputs(outs)?;
+            continue;
+        }
+        let (lhs, rhs) = line
+            .split_once(" = ")
+            .ok_or_else(|| perr(ln, "expected `%N = op ...`"))?;
+        let (body, ty_and_name) = rhs
+            .split_once(" : ")
+            .ok_or_else(|| perr(ln, "missing ` : type`"))?;
+        let (ty_text, name) = match ty_and_name.split_once(" # ") {
+            Some((t, n)) => (t, n.trim()),
+            None => (ty_and_name, ""),
+        };
+        let ty = parse_type(ty_text.trim(), ln)?;
+        let (op, inputs) = parse_body(body.trim(), &ids, &ty, ln)?;
+        let id = g.add(op, &inputs, ty, name)?;
+        ids.insert(lhs.trim().to_string(), id);
+    }
+    if !done {
+        return Err(perr(0, "missing closing `}`"));
+    }
+    Ok(g)
+}
+
+fn perr(line: usize, msg: &str) -> IrError {
+    IrError::Parse {
+        line,
+        msg: msg.to_string(),
+    }
+}
+
+fn lookup(ids: &HashMap<String, NodeId>, name: &str, ln: usize) -> Result<NodeId, IrError> {
+    ids.get(name)
+        .copied()
+        .ok_or_else(|| perr(ln, &format!("unknown value {name}")))
+}
+
+fn parse_type(s: &str, ln: usize) -> Result<ValueType, IrError> {
+    let (main, bound) = match s.split_once(" in ") {
+        Some((m, b)) => (m, Some(b)),
+        None => (s, None),
+    };
+    let open = main.find('[').ok_or_else(|| perr(ln, "type needs [dims]"))?;
+    let dtype = match &main[..open] {
+        "f32" => DType::F32,
+        q if q.starts_with('q') => DType::Int {
+            frac: q[1..]
+                .parse()
+                .map_err(|_| perr(ln, "bad fractional bits"))?,
+        },
+        other => return Err(perr(ln, &format!("unknown element type {other}"))),
+    };
+    let shape = match Value::parse(&main[open..], ln)? {
+        Value::List(v) => v.iter().map(|d| d.usize(ln)).collect::<Result<_, _>>()?,
+        _ => return Err(perr(ln, "bad shape")),
+    };
+    let bound = match bound {
+        None => None,
+        Some(b) => {
+            let inner = b
+                .trim()
+                .strip_prefix('[')
+                .and_then(|b| b.strip_suffix(']'))
+                .ok_or_else(|| perr(ln, "bad bound"))?;
+            let (lo, hi) = inner.split_once(',').ok_or_else(|| perr(ln, "bad bound"))?;
+            let p = |x: &str| {
+                x.trim()
+                    .parse::<BigInt>()
+                    .map_err(|_| perr(ln, "bad bound number"))
+            };
+            Some(Bound {
+                lo: p(lo)?,
+                hi: p(hi)?,
+            })
+        }
+    };
+    Ok(ValueType {
+        shape,
+        dtype,
+        bound,
+    })
+}
+
+/// An attribute value.
+#[derive(Clone, Debug)]
+enum Value {
+    Num(String),
+    List(Vec<Value>),
+    Word(String),
+    Call(String, Vec<Value>),
+}
+
+impl Value {
+    fn parse(s: &str, ln: usize) -> Result<Value, IrError> {
+        let mut p = Scanner {
+            c: s.chars().collect(),
+            i: 0,
+            ln,
+        };
+        let v = p.value()?;
+        if p.i != p.c.len() {
+            return Err(perr(ln, &format!("trailing text in `{s}`")));
+        }
+        Ok(v)
+    }
+    fn num(&self, ln: usize) -> Result<&str, IrError> {
+        match self {
+            Value::Num(n) => Ok(n),
+            Value::Word(w) if matches!(w.as_str(), "inf" | "-inf" | "NaN") => Ok(w),
+            _ => Err(perr(ln, &format!("expected a number, got {self:?}"))),
+        }
+    }
+    fn usize(&self, ln: usize) -> Result<usize, IrError> {
+        self.num(ln)?
+            .parse()
+            .map_err(|_| perr(ln, "expected a non-negative integer"))
+    }
+    fn i64(&self, ln: usize) -> Result<i64, IrError> {
+        self.num(ln)?
+            .parse()
+            .map_err(|_| perr(ln, "expected an integer"))
+    }
+    fn f32(&self, ln: usize) -> Result<f32, IrError> {
+        self.num(ln)?
+            .parse()
+            .map_err(|_| perr(ln, "expected a number"))
+    }
+    fn list(&self, ln: usize) -> Result<&[Value], IrError> {
+        match self {
+            Value::List(v) => Ok(v),
+            Value::Word(w) if w.starts_with('#') => {
+                Err(perr(ln, "elided constant (digest) cannot be parsed"))
+            }
+            _ => Err(perr(ln, "expected a list")),
+        }
+    }
+    fn usizes(&self, ln: usize) -> Result<Vec<usize>, IrError> {
+        self.list(ln)?.iter().map(|v| v.usize(ln)).collect()
+    }
+    fn i64s(&self, ln: usize) -> Result<Vec<i64>, IrError> {
+        self.list(ln)?.iter().map(|v| v.i64(ln)).collect()
+    }
+}
+
+struct Scanner {
+    c: Vec<char>,
+    i: usize,
+    ln: usize,
+}
+
+impl Scanner {
+    fn value(&mut self) -> Result<Value, IrError> {
+        match self.c.get(self.i) {
+            Some('[') => {
+                self.i += 1;
+                let mut items = vec![];
+                if self.c.get(self.i) == Some(&']') {
+                    self.i += 1;
+                    return Ok(Value::List(items));
+                }
+                loop {
+                    items.push(self.value()?);
+                    match self.c.get(self.i) {
+                        Some(',') => self.i += 1,
+                        Some(']') => {
+                            self.i += 1;
+                            return Ok(Value::List(items));
+                        }
+                        _ => return Err(perr(self.ln, "expected `,` or `]`")),
+                    }
+                }
+            }
+            Some(_) => {
+                let start = self.i;
+                while let Some(&ch) = self.c.get(self.i) {
+                    if matches!(ch, ',' | ']' | '(' | ')') {
+                        break;
+                    }
+                    self.i += 1;
+                }
+                let word: String = self.c[start..self.i].iter().collect();
+                if self.c.get(self.i) == Some(&'(') {
+                    self.i += 1;
+                    let mut args = vec![self.value()?];
+                    while self.c.get(self.i) == Some(&',') {
+                        self.i += 1;
+                        args.push(self.value()?);
+                    }
+                    if self.c.get(self.i) != Some(&')') {
+                        return Err(perr(self.ln, "expected `)`"));
+                    }
+                    self.i += 1;
+                    return Ok(Value::Call(word, args));
+                }
+                let first = word.chars().next().unwrap_or(' ');
+                if first.is_ascii_digit() || (first == '-' && word.len() > 1 && word != "-inf") {
+                    Ok(Value::Num(word))
+                } else {
+                    Ok(Value::Word(word))
+                }
+            }
+            None => Err(perr(self.ln, "expected a value")),
+        }
+    }
+}
+
+/// Splits `body` into kind, positional words, operands and `key=value` attributes.
+fn parse_body(
+    body: &str,
+    ids: &HashMap<String, NodeId>,
+    ty: &ValueType,
+    ln: usize,
+) -> Result<(Op, Vec<NodeId>), IrError> {
+    let mut words = body.split_whitespace();
+    let kind = words.next().ok_or_else(|| perr(ln, "missing op"))?;
+    let mut inputs = vec![];
+    let mut positional = vec![];
+    let mut attrs: BTreeMap<String, Value> = BTreeMap::new();
+    for w in words {
+        let w = w.trim_end_matches(',');
+        if w.starts_with('%') {
+            inputs.push(lookup(ids, w, ln)?);
+        } else if let Some((k, v)) = w.split_once('=') {
+            attrs.insert(k.to_string(), Value::parse(v, ln)?);
+        } else {
+            positional.push(w.to_string());
+        }
+    }
+    let get = |k: &str| {
+        attrs
+            .get(k)
+            .ok_or_else(|| perr(ln, &format!("{kind} needs attribute {k}")))
+    };
+    let window = || -> Result<Window, IrError> {
+        Ok(Window {
+            kernel: get("kernel")?.usizes(ln)?,
+            strides: get("strides")?.usizes(ln)?,
+            pads: get("pads")?.usizes(ln)?,
+            dilations: get("dilations")?.usizes(ln)?,
+        })
+    };
+    let flag = |k: &str| -> Result<bool, IrError> { Ok(get(k)?.usize(ln)? != 0) };
+    let act = || -> Result<Option<Clamp>, IrError> {
+        match attrs.get("act") {
+            None => Ok(None),
+            Some(Value::Word(w)) if w == "relu" => Ok(Some(Clamp::RELU)),
+            Some(Value::Call(f, a)) if f == "clip" && a.len() == 2 => Ok(Some(Clamp {
+                lo: a[0].f32(ln)?,
+                hi: a[1].f32(ln)?,
+            })),
+            Some(v) => Err(perr(ln, &format!("bad act {v:?}"))),
+        }
+    };
+    let op = match kind {
+        "input" => Op::Input {
+            index: positional
+                .first()
+                .and_then(|p| p.parse().ok())
+                .ok_or_else(|| perr(ln, "input needs an index"))?,
+        },
+        "const" => {
+            let lit = positional
+                .first()
+                .ok_or_else(|| perr(ln, "const needs values"))?;
+            let vals = Value::parse(lit, ln)?;
+            let t = match ty.dtype {
+                DType::F32 => Tensor::f32(
+                    ty.shape.clone(),
+                    vals.list(ln)?
+                        .iter()
+                        .map(|v| v.f32(ln))
+                        .collect::<Result<_, _>>()?,
+                )?,
+                DType::Int { .. } => Tensor::i64(ty.shape.clone(), vals.i64s(ln)?)?,
+            };
+            Op::Const(t)
+        }
+        "conv" => Op::Conv {
+            window: window()?,
+            groups: get("groups")?.usize(ln)?,
+            act: act()?,
+        },
+        "conv_transpose" => Op::ConvTranspose {
+            window: window()?,
+            groups: get("groups")?.usize(ln)?,
+            output_padding: get("output_padding")?.usizes(ln)?,
+            act: act()?,
+        },
+        "gemm" => Op::Gemm { act: act()? },
+        "batch_norm" => Op::BatchNorm {
+            epsilon: get("epsilon")?.f32(ln)?,
+        },
+        "scale_shift" => Op::ScaleShift { act: act()? },
+        "add" => Op::Add { act: act()? },
+        "sub" => Op::Sub { act: act()? },
+        "mul" => Op::Mul,
+        "div" => Op::Div,
+        "relu" => Op::Relu,
+        "clip" => Op::Clip(Clamp {
+            lo: get("lo")?.f32(ln)?,
+            hi: get("hi")?.f32(ln)?,
+        }),
+        "leaky_relu" => Op::LeakyRelu {
+            alpha: get("alpha")?.f32(ln)?,
+        },
+        "sigmoid" => Op::Sigmoid,
+        "tanh" => Op::Tanh,
+        "max_pool" => Op::MaxPool {
+            window: window()?,
+            ceil_mode: flag("ceil_mode")?,
+        },
+        "sum_pool" => Op::SumPool {
+            window: window()?,
+            ceil_mode: flag("ceil_mode")?,
+        },
+        "avg_pool" => Op::AvgPool {
+            window: window()?,
+            ceil_mode: flag("ceil_mode")?,
+            count_include_pad: flag("count_include_pad")?,
+        },
+        "global_avg_pool" => Op::GlobalAvgPool,
+        "reshape" => Op::Reshape,
+        "transpose" => Op::Transpose {
+            perm: get("perm")?.usizes(ln)?,
+        },
+        "concat" => Op::Concat {
+            axis: get("axis")?.usize(ln)?,
+        },
+        "pad" => Op::Pad {
+            pads: get("pads")?.usizes(ln)?,
+            value: get("value")?.f32(ln)?,
+        },
+        "slice" => Op::Slice {
+            start: get("start")?.usizes(ln)?,
+            step: get("step")?.usizes(ln)?,
+            len: get("len")?.usizes(ln)?,
+        },
+        "gather" => Op::Gather {
+            axis: get("axis")?.usize(ln)?,
+            indices: get("indices")?.usizes(ln)?,
+            indices_shape: get("indices_shape")?.usizes(ln)?,
+        },
+        "resize" => Op::Resize {
+            maps: get("maps")?
+                .list(ln)?
+                .iter()
+                .map(|m| m.usizes(ln))
+                .collect::<Result<_, _>>()?,
+        },
+        "rescale" => {
+            let m = get("mult")?;
+            let mult = match m {
+                Value::List(_) => m.i64s(ln)?,
+                _ => vec![m.i64(ln)?],
+            };
+            Op::Rescale {
+                mult,
+                shift: get("shift")?
+                    .i64(ln)?
+                    .try_into()
+                    .map_err(|_| perr(ln, "shift out of range"))?,
+                lo: get("lo")?.i64(ln)?,
+                hi: get("hi")?.i64(ln)?,
+            }
+        }
+        "table" => Op::Table {
+            name: match get("name")? {
+                Value::Word(w) => w.clone(),
+                _ => return Err(perr(ln, "table name must be a word")),
+            },
+            lo: get("lo")?.i64(ln)?,
+            values: get("values")?.i64s(ln)?,
+        },
+        other => return Err(perr(ln, &format!("unknown op `{other}`"))),
+    };
+    Ok((op, inputs))
+}

@@ -1,0 +1,115 @@
+//! The IR validator: run after every pass in tests and debug builds.
+
+use crate::graph::{DType, Graph};
+use crate::op::Op;
+use crate::IrError;
+
+/// Which stage a graph is in; decides which ops and element types are legal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// Float graph: every value `f32`, no integer-only ops.
+    Float,
+    /// Quantized graph: every value an integer, no float-only ops.
+    Quantized,
+}
+
+/// Checks that the graph is well formed:
+///
+/// - it is acyclic and every input and output reference is a live node (no
+///   dangling values), with at least one output;
+/// - graph inputs are numbered `0..n` without gaps or repeats;
+/// - every node has an accepted number of inputs and its stored shape equals
+///   the shape its op infers from its inputs;
+/// - constants match their declared type;
+/// - in [`Stage::Float`] every value is `f32` and no integer-only op appears;
+///   in [`Stage::Quantized`] every value is an integer and no float-only op
+///   (including a float fused activation) appears;
+/// - `Div` divides by a constant; `Gemm`, `Conv` and `ConvTranspose` take
+///   constant weights and bias; `BatchNorm` and `ScaleShift` take constant
+///   parameters.
+pub fn validate(g: &Graph, stage: Stage) -> Result<(), IrError> {
+    let order = g.topo_order()?;
+    if g.outputs().is_empty() {
+        return Err(IrError::Invalid("the graph has no outputs".into()));
+    }
+    for &o in g.outputs() {
+        if !g.contains(o) {
+            return Err(IrError::Invalid(format!("output {o} is dangling")));
+        }
+    }
+    let inputs = g.inputs_list();
+    for (i, &id) in inputs.iter().enumerate() {
+        if !matches!(g.op(id), Op::Input { index } if *index == i) {
+            return Err(IrError::Invalid(format!(
+                "graph inputs are not numbered 0..{}",
+                inputs.len()
+            )));
+        }
+    }
+    for id in order {
+        let node = g.node(id);
+        let at = |msg: String| IrError::Invalid(format!("{} {id} ({}): {msg}", node.op.kind(), node.name));
+        let ins = g.inputs(id);
+        let shapes: Vec<&[usize]> = ins.iter().map(|&i| g.shape(i)).collect();
+        let inferred = node
+            .op
+            .infer_shape(&shapes, &node.ty.shape)
+            .map_err(|e| at(e.to_string()))?;
+        if inferred != node.ty.shape {
+            return Err(at(format!(
+                "declared shape {:?} but inputs give {inferred:?}",
+                node.ty.shape
+            )));
+        }
+        match (stage, node.ty.dtype) {
+            (Stage::Float, DType::Int { .. }) => return Err(at("integer value in a float graph".into())),
+            (Stage::Quantized, DType::F32) => return Err(at("float value left in a quantized graph".into())),
+            _ => {}
+        }
+        if stage == Stage::Quantized && node.op.is_float_only() {
+            return Err(at("float op left in a quantized graph".into()));
+        }
+        if stage == Stage::Float && node.op.is_int_only() {
+            return Err(at("integer op in a float graph".into()));
+        }
+        if let Op::Const(t) = &node.op {
+            if t.is_float() != (node.ty.dtype == DType::F32) {
+                return Err(at("constant data does not match its type".into()));
+            }
+        }
+        if let Op::Rescale { mult, .. } = &node.op {
+            if mult.len() != 1 && mult.len() != crate::tensor::numel(&node.ty.shape) {
+                return Err(at(format!("{} multipliers for {:?}", mult.len(), node.ty.shape)));
+            }
+        }
+        let const_from = match &node.op {
+            Op::Div => 1..2,
+            Op::Conv { .. } | Op::ConvTranspose { .. } | Op::Gemm { .. } | Op::ScaleShift { .. } => 1..3,
+            Op::BatchNorm { .. } => 1..5,
+            _ => 0..0,
+        };
+        for slot in const_from {
+            if g.const_tensor(ins[slot]).is_none() {
+                return Err(at(format!("input {slot} must be a constant")));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// [`validate`], plus: every node contributes to an output (run after dead
+/// node removal, at the end of a pipeline).
+pub fn validate_final(g: &Graph, stage: Stage) -> Result<(), IrError> {
+    validate(g, stage)?;
+    let live = g.live_set();
+    for id in g.ids() {
+        if !live.contains(&id) && !matches!(g.op(id), Op::Input { .. }) {
+            return Err(IrError::Invalid(format!(
+                "{} {id} ({}) is dead",
+                g.op(id).kind(),
+                g.node(id).name
+            )));
+        }
+    }
+    Ok(())
+}
