@@ -1,0 +1,540 @@
+//! The one table from ONNX ops to zkc IR ops.
+
+use tract_onnx::pb::NodeProto;
+use zkc_ir::{Clamp, NodeId, Op, Tensor as IrTensor};
+
+use crate::attrs::{self, axis, non_negative};
+use crate::import::{tensor_f32, tensor_i64, Importer, Val};
+use crate::FrontendError;
+
+/// ONNX ops zkc maps onto its IR (on the data path; any op is accepted in
+/// constant sub-graphs, which tract evaluates).
+pub const SUPPORTED_OPS: &[&str] = &[
+    "Add",
+    "AveragePool",
+    "BatchNormalization",
+    "Cast",
+    "Clip",
+    "Concat",
+    "Constant",
+    "Conv",
+    "ConvTranspose",
+    "Div",
+    "Dropout",
+    "Flatten",
+    "Gather",
+    "Gemm",
+    "GlobalAveragePool",
+    "GlobalMaxPool",
+    "Identity",
+    "LeakyRelu",
+    "MatMul",
+    "MaxPool",
+    "Mul",
+    "Pad",
+    "Relu",
+    "Reshape",
+    "Resize",
+    "Sigmoid",
+    "Slice",
+    "Squeeze",
+    "Sub",
+    "Tanh",
+    "Transpose",
+    "Unsqueeze",
+    "Upsample",
+];
+
+/// Ops seen only in constant (shape) sub-graphs of common exports.
+const CONSTANT_ONLY_OPS: &[&str] = &[
+    "Shape",
+    "ConstantOfShape",
+    "Range",
+    "Expand",
+    "Where",
+    "Equal",
+    "Sqrt",
+    "Pow",
+    "Neg",
+    "Floor",
+    "Ceil",
+    "Size",
+];
+
+/// True for ops zkc knows, on the data path or in constant sub-graphs.
+pub(crate) fn is_known(op: &str) -> bool {
+    SUPPORTED_OPS.contains(&op) || CONSTANT_ONLY_OPS.contains(&op)
+}
+
+/// What an ONNX node became.
+pub(crate) enum Mapped {
+    /// A new IR node (for the node's first output).
+    Node(NodeId),
+    /// An existing value (Identity, float Cast, inference Dropout).
+    Alias(Val),
+}
+
+/// Maps one ONNX node. `Err(detail)` means the node is unsupported (an empty
+/// detail: the op is unknown); model errors are wrapped in the detail.
+pub(crate) fn map_node(imp: &mut Importer, n: &NodeProto, name: &str) -> Result<Mapped, String> {
+    let fe = |e: FrontendError| e.to_string();
+    let input = |imp: &mut Importer, i: usize| -> Result<NodeId, String> {
+        let v = n
+            .input
+            .get(i)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| format!("missing input {i}"))?;
+        imp.node_for(v, name).map_err(fe)
+    };
+    let konst = |imp: &mut Importer, i: usize| -> Option<std::sync::Arc<tract_onnx::prelude::Tensor>> {
+        n.input
+            .get(i)
+            .filter(|s| !s.is_empty())
+            .and_then(|v| imp.constant(v))
+    };
+    let x_shape = |imp: &Importer| -> Result<Vec<usize>, String> {
+        let v = n.input.first().ok_or("missing input 0")?;
+        imp.shape_of(v).ok_or_else(|| format!("input {v} has no static shape"))
+    };
+    let out_shape = |imp: &Importer| -> Result<Vec<usize>, String> {
+        let o = n.output.first().ok_or("missing output")?;
+        imp.shape_of(o).ok_or_else(|| format!("output {o} has no static shape"))
+    };
+    let add = |imp: &mut Importer, op: Op, ins: &[NodeId]| imp.add(op, ins, name).map_err(fe);
+    let node = |id: NodeId| Ok(Mapped::Node(id));
+    let unary = |imp: &mut Importer, op: Op| -> Result<NodeId, String> {
+        let x = input(imp, 0)?;
+        add(imp, op, &[x])
+    };
+
+    match n.op_type.as_str() {
+        "Identity" | "Dropout" => Ok(Mapped::Alias(Val::Node(input(imp, 0)?))),
+        "Cast" => {
+            let to = attrs::int(n, "to", 1)?;
+            // TensorProto.DataType: FLOAT=1, FLOAT16=10, DOUBLE=11, BFLOAT16=16
+            if ![1, 10, 11, 16].contains(&to) {
+                return Err(format!("cast to non-float type {to} on the data path"));
+            }
+            Ok(Mapped::Alias(Val::Node(input(imp, 0)?)))
+        }
+        "Conv" | "ConvTranspose" => {
+            let xs = x_shape(imp)?;
+            let w = konst(imp, 1).ok_or("weights must be constant")?;
+            let ws = w.shape().to_vec();
+            if xs.len() < 3 || ws.len() != xs.len() {
+                return Err(format!("input {xs:?} and weight {ws:?} are not [N,C,spatial..]"));
+            }
+            let kernel = match attrs::ints(n, "kernel_shape")? {
+                Some(k) => non_negative(&k, "kernel")?,
+                None => ws[2..].to_vec(),
+            };
+            if kernel != ws[2..] {
+                return Err(format!("kernel_shape {kernel:?} disagrees with weight {ws:?}"));
+            }
+            let groups = usize::try_from(attrs::int(n, "group", 1)?).map_err(|_| "negative group")?;
+            let x = input(imp, 0)?;
+            let wid = input(imp, 1)?;
+            let m = if n.op_type == "Conv" { ws[0] } else { ws[1] * groups };
+            let b = match n.input.get(2).filter(|s| !s.is_empty()) {
+                Some(_) => input(imp, 2)?,
+                None => zeros(imp, m, &format!("{name}.bias"))?,
+            };
+            if n.op_type == "Conv" {
+                let window = attrs::window(n, &xs[2..], kernel)?;
+                return node(add(imp, Op::Conv { window, groups, act: None }, &[x, wid, b])?);
+            }
+            let nd = xs.len() - 2;
+            let output_padding = match attrs::ints(n, "output_padding")? {
+                Some(p) if p.len() == nd => non_negative(&p, "output_padding")?,
+                _ => vec![0; nd],
+            };
+            let mut window = attrs::window(n, &xs[2..], kernel)?;
+            if attrs::string(n, "auto_pad", "NOTSET")? != "NOTSET" || attrs::ints(n, "output_shape")?.is_some() {
+                // Explicit pads from the requested output extent (ONNX formula).
+                let out = out_shape(imp)?;
+                let upper = attrs::string(n, "auto_pad", "NOTSET")? == "SAME_UPPER";
+                for i in 0..nd {
+                    let full = window.strides[i] * (xs[2 + i] - 1)
+                        + output_padding[i]
+                        + window.dilations[i] * (window.kernel[i] - 1)
+                        + 1;
+                    let total = full.checked_sub(out[2 + i]).ok_or("output_shape too large")?;
+                    let (b, e) = if upper { (total / 2, total - total / 2) } else { (total - total / 2, total / 2) };
+                    window.pads[i] = b;
+                    window.pads[i + nd] = e;
+                }
+            }
+            node(add(imp, Op::ConvTranspose { window, groups, output_padding, act: None }, &[x, wid, b])?)
+        }
+        "Gemm" => {
+            let (ta, tb) = (attrs::int(n, "transA", 0)? != 0, attrs::int(n, "transB", 0)? != 0);
+            let (alpha, beta) = (attrs::float(n, "alpha", 1.0)?, attrs::float(n, "beta", 1.0)?);
+            if konst(imp, 1).is_none() {
+                return Err("B must be constant".into());
+            }
+            let t = Op::Transpose { perm: vec![1, 0] };
+            let mut x = input(imp, 0)?;
+            if ta {
+                x = imp.add(t.clone(), &[x], &format!("{name}.transA")).map_err(fe)?;
+            }
+            let mut w = input(imp, 1)?;
+            if tb {
+                w = imp.add(t, &[w], &format!("{name}.transB")).map_err(fe)?;
+            }
+            if alpha != 1.0 {
+                let a = scalar(imp, alpha, &format!("{name}.alpha"))?;
+                w = imp.add(Op::Mul, &[w, a], &format!("{name}.alpha")).map_err(fe)?;
+            }
+            let nout = imp.graph.shape(w).get(1).copied().ok_or("B is not 2-D")?;
+            gemm_with_bias(imp, n, name, x, w, nout, beta, 2)
+        }
+        "MatMul" => {
+            let b = konst(imp, 1).ok_or("only a constant right operand is supported")?;
+            if b.rank() != 2 {
+                return Err(format!("right operand of shape {:?} is not 2-D", b.shape()));
+            }
+            let x = input(imp, 0)?;
+            let w = input(imp, 1)?;
+            gemm_with_bias(imp, n, name, x, w, b.shape()[1], 0.0, usize::MAX)
+        }
+        "Add" | "Sub" | "Mul" | "Div" => {
+            if n.op_type == "Div" && konst(imp, 1).is_none() {
+                return Err("Div by a non-constant (only constant divisors are supported)".into());
+            }
+            let a = input(imp, 0)?;
+            let b = input(imp, 1)?;
+            let op = match n.op_type.as_str() {
+                "Add" => Op::Add { act: None },
+                "Sub" => Op::Sub { act: None },
+                "Mul" => Op::Mul,
+                _ => Op::Div,
+            };
+            node(add(imp, op, &[a, b])?)
+        }
+        "Relu" => node(unary(imp, Op::Relu)?),
+        "Sigmoid" => node(unary(imp, Op::Sigmoid)?),
+        "Tanh" => node(unary(imp, Op::Tanh)?),
+        "LeakyRelu" => {
+            let alpha = attrs::float(n, "alpha", 0.01)?;
+            node(unary(imp, Op::LeakyRelu { alpha })?)
+        }
+        "Clip" => {
+            let bound = |imp: &mut Importer, i: usize, attr: &str, d: f32| -> Result<f32, String> {
+                if n.input.get(i).is_some_and(|s| !s.is_empty()) {
+                    let t = konst(imp, i).ok_or("Clip bounds must be constant")?;
+                    return tensor_f32(&t)?.first().copied().ok_or_else(|| "empty Clip bound".into());
+                }
+                attrs::float(n, attr, d)
+            };
+            let lo = bound(imp, 1, "min", f32::NEG_INFINITY)?;
+            let hi = bound(imp, 2, "max", f32::INFINITY)?;
+            if lo > hi || lo.is_nan() || hi.is_nan() {
+                return Err(format!("Clip bounds [{lo}, {hi}] are empty"));
+            }
+            node(unary(imp, Op::Clip(Clamp { lo, hi }))?)
+        }
+        "BatchNormalization" => {
+            if attrs::int(n, "training_mode", 0)? != 0 {
+                return Err("training_mode=1 is not supported".into());
+            }
+            let epsilon = attrs::float(n, "epsilon", 1e-5)?;
+            let mut ins = vec![];
+            for i in 0..5 {
+                ins.push(input(imp, i)?);
+            }
+            node(add(imp, Op::BatchNorm { epsilon }, &ins)?)
+        }
+        "MaxPool" | "AveragePool" => {
+            let xs = x_shape(imp)?;
+            if xs.len() < 3 {
+                return Err(format!("input {xs:?} is not [N,C,spatial..]"));
+            }
+            let kernel = non_negative(&attrs::ints(n, "kernel_shape")?.ok_or("kernel_shape is required")?, "kernel")?;
+            let window = attrs::window(n, &xs[2..], kernel)?;
+            let ceil_mode = attrs::int(n, "ceil_mode", 0)? != 0;
+            let x = input(imp, 0)?;
+            let op = if n.op_type == "MaxPool" {
+                Op::MaxPool { window, ceil_mode }
+            } else {
+                let count_include_pad = attrs::int(n, "count_include_pad", 0)? != 0;
+                Op::AvgPool { window, ceil_mode, count_include_pad }
+            };
+            node(add(imp, op, &[x])?)
+        }
+        "GlobalAveragePool" => node(unary(imp, Op::GlobalAvgPool)?),
+        "GlobalMaxPool" => {
+            let xs = x_shape(imp)?;
+            if xs.len() < 3 {
+                return Err(format!("input {xs:?} is not [N,C,spatial..]"));
+            }
+            let nd = xs.len() - 2;
+            let window = zkc_ir::Window {
+                kernel: xs[2..].to_vec(),
+                strides: vec![1; nd],
+                dilations: vec![1; nd],
+                pads: vec![0; 2 * nd],
+            };
+            node(unary(imp, Op::MaxPool { window, ceil_mode: false })?)
+        }
+        "Flatten" | "Reshape" | "Squeeze" | "Unsqueeze" => {
+            let shape = out_shape(imp)?;
+            let x = input(imp, 0)?;
+            node(imp.add_shaped(Op::Reshape, &[x], shape, name).map_err(fe)?)
+        }
+        "Transpose" => {
+            let rank = x_shape(imp)?.len();
+            let perm = match attrs::ints(n, "perm")? {
+                Some(p) => p.iter().map(|&a| axis(a, rank)).collect::<Result<_, _>>()?,
+                None => (0..rank).rev().collect(),
+            };
+            node(unary(imp, Op::Transpose { perm })?)
+        }
+        "Concat" => {
+            let rank = x_shape(imp)?.len();
+            let ax = axis(attrs::int(n, "axis", 0)?, rank)?;
+            let mut ins = vec![];
+            for i in 0..n.input.len() {
+                ins.push(input(imp, i)?);
+            }
+            node(add(imp, Op::Concat { axis: ax }, &ins)?)
+        }
+        "Pad" => {
+            let (xs, x) = (x_shape(imp)?, input(imp, 0)?);
+            map_pad(imp, n, name, xs, x)
+        }
+        "Slice" => {
+            let (xs, ys, x) = (x_shape(imp)?, out_shape(imp)?, input(imp, 0)?);
+            map_slice(imp, n, name, xs, ys, x)
+        }
+        "Gather" => {
+            let xs = x_shape(imp)?;
+            let ax = axis(attrs::int(n, "axis", 0)?, xs.len())?;
+            let idx = konst(imp, 1).ok_or("indices must be constant")?;
+            let indices = tensor_i64(&idx)?
+                .into_iter()
+                .map(|i| {
+                    let j = if i < 0 { i + xs[ax] as i64 } else { i };
+                    usize::try_from(j).ok().filter(|&j| j < xs[ax]).ok_or(format!("index {i} out of range"))
+                })
+                .collect::<Result<_, _>>()?;
+            let op = Op::Gather { axis: ax, indices, indices_shape: idx.shape().to_vec() };
+            node(unary(imp, op)?)
+        }
+        "Resize" | "Upsample" => {
+            let (xs, ys, x) = (x_shape(imp)?, out_shape(imp)?, input(imp, 0)?);
+            map_resize(imp, n, name, xs, ys, x)
+        }
+        _ => Err(String::new()),
+    }
+}
+
+/// A zero bias of `m` elements.
+fn zeros(imp: &mut Importer, m: usize, name: &str) -> Result<NodeId, String> {
+    let t = IrTensor::f32(vec![m], vec![0.0; m]).map_err(|e| e.to_string())?;
+    Ok(imp.graph.add_const(t, None, name))
+}
+
+/// A float scalar constant.
+fn scalar(imp: &mut Importer, v: f32, name: &str) -> Result<NodeId, String> {
+    Ok(imp.graph.add_const(IrTensor::scalar(v), None, name))
+}
+
+/// Emits `gemm(x, w, bias)` where the bias comes from input `c_slot` (scaled
+/// by `beta`) when it is a constant that broadcasts to `[nout]`, a zero bias
+/// otherwise (followed by an `add` of the input when it is not).
+#[allow(clippy::too_many_arguments)]
+fn gemm_with_bias(
+    imp: &mut Importer,
+    n: &NodeProto,
+    name: &str,
+    x: NodeId,
+    w: NodeId,
+    nout: usize,
+    beta: f32,
+    c_slot: usize,
+) -> Result<Mapped, String> {
+    let fe = |e: FrontendError| e.to_string();
+    let c_name = n.input.get(c_slot).filter(|s| !s.is_empty()).cloned();
+    let c_const = c_name.as_ref().and_then(|c| imp.constant(c));
+    let (bias, extra) = match (&c_name, c_const) {
+        (None, _) => (zeros(imp, nout, &format!("{name}.bias"))?, None),
+        (Some(_), Some(t)) if t.len() == nout || t.len() == 1 => {
+            let v = tensor_f32(&t)?;
+            let data: Vec<f32> = (0..nout).map(|j| beta * v[if v.len() == 1 { 0 } else { j }]).collect();
+            let t = IrTensor::f32(vec![nout], data).map_err(|e| e.to_string())?;
+            (imp.graph.add_const(t, None, format!("{name}.bias")), None)
+        }
+        (Some(c), _) => (zeros(imp, nout, &format!("{name}.bias"))?, Some(c.clone())),
+    };
+    let y = imp.add(Op::Gemm { act: None }, &[x, w, bias], name).map_err(fe)?;
+    match extra {
+        None => Ok(Mapped::Node(y)),
+        Some(c) => {
+            let mut cid = imp.node_for(&c, name).map_err(fe)?;
+            if beta != 1.0 {
+                let b = scalar(imp, beta, &format!("{name}.beta"))?;
+                cid = imp.add(Op::Mul, &[cid, b], name).map_err(fe)?;
+            }
+            Ok(Mapped::Node(imp.add(Op::Add { act: None }, &[y, cid], name).map_err(fe)?))
+        }
+    }
+}
+
+fn map_pad(imp: &mut Importer, n: &NodeProto, name: &str, xs: Vec<usize>, x: NodeId) -> Result<Mapped, String> {
+    let mode = attrs::string(n, "mode", "constant")?;
+    if mode != "constant" {
+        return Err(format!("pad mode {mode} (only constant)"));
+    }
+    let rank = xs.len();
+    let (raw, value) = if n.input.len() > 1 {
+        let p = n.input.get(1).and_then(|v| imp.constant(v)).ok_or("pads must be constant")?;
+        let value = match n.input.get(2).filter(|s| !s.is_empty()) {
+            Some(v) => tensor_f32(&*imp.constant(v).ok_or("pad value must be constant")?)?
+                .first()
+                .copied()
+                .unwrap_or(0.0),
+            None => 0.0,
+        };
+        (tensor_i64(&p)?, value)
+    } else {
+        (attrs::ints(n, "pads")?.ok_or("pads are required")?, attrs::float(n, "value", 0.0)?)
+    };
+    let mut pads = vec![0usize; 2 * rank];
+    let axes: Vec<usize> = match n.input.get(3).filter(|s| !s.is_empty()) {
+        Some(v) => tensor_i64(&*imp.constant(v).ok_or("pad axes must be constant")?)?
+            .into_iter()
+            .map(|a| axis(a, rank))
+            .collect::<Result<_, _>>()?,
+        None => (0..rank).collect(),
+    };
+    if raw.len() != 2 * axes.len() {
+        return Err(format!("{} pads for {} axes", raw.len(), axes.len()));
+    }
+    let k = axes.len();
+    for (i, &a) in axes.iter().enumerate() {
+        pads[a] = non_negative(&[raw[i]], "pad")?[0];
+        pads[a + rank] = non_negative(&[raw[i + k]], "pad")?[0];
+    }
+    let id = imp.add(Op::Pad { pads, value }, &[x], name).map_err(|e| e.to_string())?;
+    Ok(Mapped::Node(id))
+}
+
+fn map_slice(
+    imp: &mut Importer,
+    n: &NodeProto,
+    name: &str,
+    xs: Vec<usize>,
+    out: Vec<usize>,
+    x: NodeId,
+) -> Result<Mapped, String> {
+    let rank = xs.len();
+    let list = |imp: &mut Importer, i: usize, attr: &str| -> Result<Option<Vec<i64>>, String> {
+        if n.input.len() > 1 {
+            match n.input.get(i).filter(|s| !s.is_empty()) {
+                Some(v) => Ok(Some(tensor_i64(&*imp.constant(v).ok_or("slice bounds must be constant")?)?)),
+                None => Ok(None),
+            }
+        } else {
+            attrs::ints(n, attr)
+        }
+    };
+    let starts = list(imp, 1, "starts")?.ok_or("starts are required")?;
+    let ends = list(imp, 2, "ends")?.ok_or("ends are required")?;
+    let axes = match list(imp, 3, "axes")? {
+        Some(a) => a.iter().map(|&a| axis(a, rank)).collect::<Result<Vec<_>, _>>()?,
+        None => (0..starts.len()).collect(),
+    };
+    let steps = list(imp, 4, "steps")?.unwrap_or_else(|| vec![1; starts.len()]);
+    if ends.len() != starts.len() || axes.len() != starts.len() || steps.len() != starts.len() {
+        return Err("starts, ends, axes and steps differ in length".into());
+    }
+    let mut start = vec![0; rank];
+    let mut step = vec![1; rank];
+    let mut len = xs.clone();
+    for i in 0..starts.len() {
+        let (a, d) = (axes[i], xs[axes[i]] as i64);
+        if steps[i] <= 0 {
+            return Err(format!("slice step {} (only positive steps)", steps[i]));
+        }
+        let norm = |v: i64| if v < 0 { (v + d).max(0) } else { v.min(d) };
+        let (s, e) = (norm(starts[i]), norm(ends[i]));
+        start[a] = s as usize;
+        step[a] = steps[i] as usize;
+        len[a] = if e > s { ((e - s + steps[i] - 1) / steps[i]) as usize } else { 0 };
+        if len[a] == 0 {
+            start[a] = 0;
+        }
+    }
+    if len != out {
+        return Err(format!("slice gives {len:?}, tract infers {out:?}"));
+    }
+    let id = imp.add(Op::Slice { start, step, len }, &[x], name).map_err(|e| e.to_string())?;
+    Ok(Mapped::Node(id))
+}
+
+fn map_resize(
+    imp: &mut Importer,
+    n: &NodeProto,
+    name: &str,
+    xs: Vec<usize>,
+    out: Vec<usize>,
+    x: NodeId,
+) -> Result<Mapped, String> {
+    let mode = attrs::string(n, "mode", "nearest")?;
+    if mode != "nearest" {
+        return Err(format!("mode {mode} (only nearest)"));
+    }
+    let upsample = n.op_type == "Upsample";
+    let (coord, nearest) = if upsample {
+        ("asymmetric".to_string(), "floor".to_string())
+    } else {
+        (
+            attrs::string(n, "coordinate_transformation_mode", "half_pixel")?,
+            attrs::string(n, "nearest_mode", "round_prefer_floor")?,
+        )
+    };
+    // Scales: Upsample attr (opset < 9) or input 1; Resize input 2 (opset >= 11) or 1 (opset 10).
+    let scale_input = if upsample { 1 } else if n.input.len() >= 3 { 2 } else { 1 };
+    let mut scales: Option<Vec<f32>> = if upsample { attrs::floats(n, "scales")? } else { None };
+    if let Some(v) = n.input.get(scale_input).filter(|s| !s.is_empty()) {
+        let t = imp.constant(v).ok_or("scales must be constant")?;
+        let s = tensor_f32(&t)?;
+        if !s.is_empty() {
+            scales = Some(s);
+        }
+    }
+    if xs.len() != out.len() {
+        return Err("rank changes".into());
+    }
+    let mut maps = vec![];
+    for a in 0..xs.len() {
+        let (i_n, o_n) = (xs[a] as f64, out[a]);
+        let scale = match &scales {
+            Some(s) if s.len() == xs.len() => f64::from(s[a]),
+            _ => o_n as f64 / i_n,
+        };
+        let mut m = Vec::with_capacity(o_n);
+        for i in 0..o_n {
+            let fi = i as f64;
+            let orig = match coord.as_str() {
+                "half_pixel" => (fi + 0.5) / scale - 0.5,
+                "pytorch_half_pixel" => if o_n > 1 { (fi + 0.5) / scale - 0.5 } else { 0.0 },
+                "asymmetric" => fi / scale,
+                "tf_half_pixel_for_nn" => (fi + 0.5) / scale,
+                "align_corners" => if o_n > 1 { fi * (i_n - 1.0) / (o_n as f64 - 1.0) } else { 0.0 },
+                other => return Err(format!("coordinate_transformation_mode {other}")),
+            };
+            let r = match nearest.as_str() {
+                "round_prefer_floor" => if orig - orig.floor() == 0.5 { orig.floor() } else { orig.round() },
+                "round_prefer_ceil" => if orig - orig.floor() == 0.5 { orig.ceil() } else { orig.round() },
+                "floor" => orig.floor(),
+                "ceil" => orig.ceil(),
+                other => return Err(format!("nearest_mode {other}")),
+            };
+            m.push(r.clamp(0.0, i_n - 1.0) as usize);
+        }
+        maps.push(m);
+    }
+    let id = imp.add(Op::Resize { maps }, &[x], name).map_err(|e| e.to_string())?;
+    Ok(Mapped::Node(id))
+}
