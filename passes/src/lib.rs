@@ -1,0 +1,46 @@
+//! zkc's passes: pure IR-to-IR rewrites, one per file, each documenting the
+//! identity it relies on, and the [`Pipeline`] that runs them in a fixed,
+//! named order, validating the graph after every pass.
+
+#![warn(missing_docs)]
+
+mod consts;
+pub mod fold_batch_norm;
+pub mod fold_constants;
+pub mod fuse_activations;
+mod pipeline;
+pub mod remove_dead;
+pub mod remove_noops;
+
+pub use pipeline::{pass_by_name, Pass, PassReport, Pipeline};
+
+use zkc_ir::IrError;
+
+/// Why a pass failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PassError {
+    /// The graph is invalid (before or after a pass).
+    #[error("{pass}: {source}")]
+    Ir {
+        /// The pass name.
+        pass: &'static str,
+        /// The validator's or builder's error.
+        source: IrError,
+    },
+    /// A value could not be computed (constant folding).
+    #[error("{pass}: {msg}")]
+    Eval {
+        /// The pass name.
+        pass: &'static str,
+        /// What failed.
+        msg: String,
+    },
+    /// The model cannot be compiled as it stands.
+    #[error("{pass}: {msg}")]
+    Unsupported {
+        /// The pass name.
+        pass: &'static str,
+        /// What is not supported, and where.
+        msg: String,
+    },
+}

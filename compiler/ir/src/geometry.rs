@@ -147,7 +147,7 @@ pub fn conv_transpose_taps(
 /// Taps of a dense layer `x [..., K] · w [K, N] + b [N]` (see [`Op::Gemm`]).
 pub fn gemm_taps(x: &[usize], w: &[usize]) -> DotProducts {
     let (k, n) = (w[0], w[1]);
-    let rows = numel(x) / k.max(1);
+    let rows = numel(&x[..x.len().saturating_sub(1)]);
     let mut d = DotProducts {
         offsets: vec![0],
         ..Default::default()
@@ -224,7 +224,11 @@ pub fn movement_map(op: &Op, ins: &[&[usize]], y: &[usize]) -> Result<Vec<Source
         Op::Transpose { perm } => {
             let xs = strides(ins[0]);
             for_each_index(y, |o| {
-                map.push(src(o.iter().enumerate().map(|(i, &v)| v * xs[perm[i]]).sum()));
+                map.push(src(o
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &v)| v * xs[perm[i]])
+                    .sum()));
             });
         }
         Op::Concat { axis } => {
@@ -333,7 +337,13 @@ mod tests {
     #[test]
     fn conv_counts_in_bounds_taps() {
         // 1x1x3x3 input, 3x3 kernel, pad 1: the corner output sees 4 taps, the centre 9.
-        let d = conv_taps(&win(3, 1, 1), 1, &[1, 1, 3, 3], &[1, 1, 3, 3], &[1, 1, 3, 3]);
+        let d = conv_taps(
+            &win(3, 1, 1),
+            1,
+            &[1, 1, 3, 3],
+            &[1, 1, 3, 3],
+            &[1, 1, 3, 3],
+        );
         assert_eq!(d.taps_of(0).len(), 4);
         assert_eq!(d.taps_of(4).len(), 9);
         assert_eq!(d.macs(), 4 * 4 + 4 * 6 + 9);
@@ -342,7 +352,13 @@ mod tests {
     #[test]
     fn conv_transpose_scatters_each_input_once_per_tap() {
         // stride 2, kernel 2, no pad: every output reads exactly one input tap.
-        let d = conv_transpose_taps(&win(2, 2, 0), 1, &[1, 1, 2, 2], &[1, 1, 2, 2], &[1, 1, 4, 4]);
+        let d = conv_transpose_taps(
+            &win(2, 2, 0),
+            1,
+            &[1, 1, 2, 2],
+            &[1, 1, 2, 2],
+            &[1, 1, 4, 4],
+        );
         assert!((0..16).all(|o| d.taps_of(o).len() == 1));
         assert_eq!(d.macs(), 16);
     }

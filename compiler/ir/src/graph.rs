@@ -387,10 +387,7 @@ impl Graph {
             .ids()
             .into_iter()
             .map(|id| {
-                let n = self
-                    .g
-                    .edges_directed(id.ix(), Direction::Incoming)
-                    .count();
+                let n = self.g.edges_directed(id.ix(), Direction::Incoming).count();
                 (id, n)
             })
             .collect();

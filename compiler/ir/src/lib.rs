@@ -20,7 +20,7 @@ mod validate;
 pub use graph::{Bound, DType, Graph, Node, NodeId, ValueType};
 pub use op::{Clamp, Op, Window};
 pub use parse::parse_graph;
-pub use print::{print_graph, type_text, INLINE_CONST_LIMIT};
+pub use print::{print_graph, print_graph_full, type_text, INLINE_CONST_LIMIT};
 pub use tensor::{
     broadcast_index_map, broadcast_shapes, checked_numel, numel, strides, Shape, Tensor,
     TensorData, MAX_TENSOR_ELEMENTS,

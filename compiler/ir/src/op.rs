@@ -43,6 +43,16 @@ impl Window {
         Ok(())
     }
 
+    /// True when some padding is at least the window span, so a window at the
+    /// border could cover padding only (undefined for max and mean pools).
+    pub fn has_padding_only_windows(&self) -> bool {
+        let n = self.rank();
+        (0..n).any(|i| {
+            let span = self.dilations[i] * (self.kernel[i].max(1) - 1) + 1;
+            self.pads[i] >= span || self.pads[i + n] >= span
+        })
+    }
+
     /// Output extent of a forward window over `input` extents; `ceil` selects
     /// ONNX `ceil_mode`. Fails when the window does not fit.
     pub fn output_dims(&self, input: &[usize], ceil: bool) -> Result<Vec<usize>, IrError> {
@@ -64,7 +74,7 @@ impl Window {
                 }
                 let num = padded - span;
                 let mut out = num / self.strides[i] + 1;
-                if ceil && num % self.strides[i] != 0 {
+                if ceil && !num.is_multiple_of(self.strides[i]) {
                     // ONNX: the last window must start inside the input or left padding.
                     if (out) * self.strides[i] < input[i] + self.pads[i] {
                         out += 1;
@@ -480,6 +490,9 @@ impl Op {
                 if x.len() != nd + 2 || w.len() != nd + 2 || output_padding.len() != nd {
                     return bad(format!("input {x:?} / weight {w:?} rank mismatch"));
                 }
+                if x[2..].contains(&0) {
+                    return bad(format!("empty spatial axis in {x:?}"));
+                }
                 if *groups == 0 || x[1] != w[0] || x[1] % groups != 0 {
                     return bad(format!("weight {w:?} does not fit input {x:?}"));
                 }
@@ -540,6 +553,9 @@ impl Op {
                 if x.len() != window.rank() + 2 {
                     return bad(format!("input {x:?} does not fit window"));
                 }
+                if !matches!(self, Op::SumPool { .. }) && window.has_padding_only_windows() {
+                    return bad("padding as wide as the window leaves windows with no input".into());
+                }
                 let mut out = x[..2].to_vec();
                 out.extend(window.output_dims(&x[2..], *ceil_mode)?);
                 out
@@ -593,7 +609,9 @@ impl Op {
                 if pads.len() != 2 * x.len() {
                     return bad(format!("{} pads for rank {}", pads.len(), x.len()));
                 }
-                (0..x.len()).map(|i| x[i] + pads[i] + pads[i + x.len()]).collect()
+                (0..x.len())
+                    .map(|i| x[i] + pads[i] + pads[i + x.len()])
+                    .collect()
             }
             Op::Slice { start, step, len } => {
                 let x = ins[0];

@@ -83,7 +83,9 @@ fn parse_type(s: &str, ln: usize) -> Result<ValueType, IrError> {
         Some((m, b)) => (m, Some(b)),
         None => (s, None),
     };
-    let open = main.find('[').ok_or_else(|| perr(ln, "type needs [dims]"))?;
+    let open = main
+        .find('[')
+        .ok_or_else(|| perr(ln, "type needs [dims]"))?;
     let dtype = match &main[..open] {
         "f32" => DType::F32,
         q if q.starts_with('q') => DType::Int {

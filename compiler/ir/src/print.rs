@@ -24,24 +24,38 @@ pub const INLINE_CONST_LIMIT: usize = 16;
 
 /// Prints the graph in the text form described in the module docs.
 pub fn print_graph(g: &Graph) -> Result<String, IrError> {
+    print_with_limit(g, INLINE_CONST_LIMIT)
+}
+
+/// Prints the graph with every constant (and table) in full, so that
+/// [`crate::parse_graph`] reads back an identical graph. Used for artifacts.
+pub fn print_graph_full(g: &Graph) -> Result<String, IrError> {
+    print_with_limit(g, usize::MAX)
+}
+
+fn print_with_limit(g: &Graph, limit: usize) -> Result<String, IrError> {
     let order = g.topo_order()?;
     let num: HashMap<NodeId, usize> = order.iter().enumerate().map(|(i, &id)| (id, i)).collect();
     let mut s = String::new();
     let _ = writeln!(s, "graph {} {{", quote_if_needed(&g.name));
     for &id in &order {
         let node = g.node(id);
-        let ins: Vec<String> = g.inputs(id).iter().map(|i| format!("%{}", num[i])).collect();
+        let ins: Vec<String> = g
+            .inputs(id)
+            .iter()
+            .map(|i| format!("%{}", num[i]))
+            .collect();
         let _ = write!(s, "  %{} = {}", num[&id], node.op.kind());
         if let Op::Input { index } = node.op {
             let _ = write!(s, " {index}");
         }
         if let Op::Const(t) = &node.op {
-            let _ = write!(s, " {}", tensor_text(t));
+            let _ = write!(s, " {}", tensor_text(t, limit));
         }
         if !ins.is_empty() {
             let _ = write!(s, " {}", ins.join(", "));
         }
-        let attrs = attrs_text(&node.op);
+        let attrs = attrs_text(&node.op, limit);
         if !attrs.is_empty() {
             let _ = write!(s, " {attrs}");
         }
@@ -57,6 +71,8 @@ pub fn print_graph(g: &Graph) -> Result<String, IrError> {
     Ok(s)
 }
 
+/// The graph name as printed: bare when it is a plain identifier, otherwise
+/// quoted with `"` and `\\` replaced by `_` (so the parser reads it back).
 fn quote_if_needed(name: &str) -> String {
     if !name.is_empty()
         && name
@@ -65,7 +81,7 @@ fn quote_if_needed(name: &str) -> String {
     {
         name.to_string()
     } else {
-        format!("{name:?}")
+        format!("\"{}\"", name.replace(['"', '\\'], "_"))
     }
 }
 
@@ -91,8 +107,8 @@ fn list<T: ToString>(v: &[T]) -> String {
     format!("[{}]", items.join(","))
 }
 
-fn tensor_text(t: &Tensor) -> String {
-    if t.len() > INLINE_CONST_LIMIT {
+fn tensor_text(t: &Tensor, limit: usize) -> String {
+    if t.len() > limit {
         return format!("#{:016x}", t.digest());
     }
     match t.data() {
@@ -126,7 +142,7 @@ fn act_text(act: &Option<Clamp>) -> Option<String> {
     act.as_ref().map(|c| format!("act={}", clamp_text(c)))
 }
 
-fn attrs_text(op: &Op) -> String {
+fn attrs_text(op: &Op, limit: usize) -> String {
     let parts: Vec<String> = match op {
         Op::Input { .. } | Op::Const(_) => vec![],
         Op::Conv {
@@ -152,17 +168,19 @@ fn attrs_text(op: &Op) -> String {
             v.extend(act_text(act));
             v
         }
-        Op::Gemm { act }
-        | Op::ScaleShift { act }
-        | Op::Add { act }
-        | Op::Sub { act } => act_text(act).into_iter().collect(),
+        Op::Gemm { act } | Op::ScaleShift { act } | Op::Add { act } | Op::Sub { act } => {
+            act_text(act).into_iter().collect()
+        }
         Op::BatchNorm { epsilon } => vec![format!("epsilon={}", f32_text(*epsilon))],
         Op::Mul | Op::Div | Op::Relu | Op::Sigmoid | Op::Tanh | Op::GlobalAvgPool => vec![],
         Op::Reshape => vec![],
         Op::Clip(c) => vec![format!("lo={} hi={}", f32_text(c.lo), f32_text(c.hi))],
         Op::LeakyRelu { alpha } => vec![format!("alpha={}", f32_text(*alpha))],
         Op::MaxPool { window, ceil_mode } | Op::SumPool { window, ceil_mode } => {
-            vec![window_text(window), format!("ceil_mode={}", u8::from(*ceil_mode))]
+            vec![
+                window_text(window),
+                format!("ceil_mode={}", u8::from(*ceil_mode)),
+            ]
         }
         Op::AvgPool {
             window,
@@ -203,7 +221,7 @@ fn attrs_text(op: &Op) -> String {
         } => {
             let m = if mult.len() == 1 {
                 mult[0].to_string()
-            } else if mult.len() <= INLINE_CONST_LIMIT {
+            } else if mult.len() <= limit {
                 list(mult)
             } else {
                 let t = Tensor::i64(vec![mult.len()], mult.clone());
@@ -213,7 +231,7 @@ fn attrs_text(op: &Op) -> String {
             vec![format!("mult={m} shift={shift} lo={lo} hi={hi}")]
         }
         Op::Table { name, lo, values } => {
-            let v = if values.len() <= INLINE_CONST_LIMIT {
+            let v = if values.len() <= limit {
                 list(values)
             } else {
                 let t = Tensor::i64(vec![values.len()], values.clone());

@@ -48,7 +48,9 @@ pub fn validate(g: &Graph, stage: Stage) -> Result<(), IrError> {
     }
     for id in order {
         let node = g.node(id);
-        let at = |msg: String| IrError::Invalid(format!("{} {id} ({}): {msg}", node.op.kind(), node.name));
+        let at = |msg: String| {
+            IrError::Invalid(format!("{} {id} ({}): {msg}", node.op.kind(), node.name))
+        };
         let ins = g.inputs(id);
         let shapes: Vec<&[usize]> = ins.iter().map(|&i| g.shape(i)).collect();
         let inferred = node
@@ -62,8 +64,12 @@ pub fn validate(g: &Graph, stage: Stage) -> Result<(), IrError> {
             )));
         }
         match (stage, node.ty.dtype) {
-            (Stage::Float, DType::Int { .. }) => return Err(at("integer value in a float graph".into())),
-            (Stage::Quantized, DType::F32) => return Err(at("float value left in a quantized graph".into())),
+            (Stage::Float, DType::Int { .. }) => {
+                return Err(at("integer value in a float graph".into()))
+            }
+            (Stage::Quantized, DType::F32) => {
+                return Err(at("float value left in a quantized graph".into()))
+            }
             _ => {}
         }
         if stage == Stage::Quantized && node.op.is_float_only() {
@@ -79,7 +85,11 @@ pub fn validate(g: &Graph, stage: Stage) -> Result<(), IrError> {
         }
         if let Op::Rescale { mult, .. } = &node.op {
             if mult.len() != 1 && mult.len() != crate::tensor::numel(&node.ty.shape) {
-                return Err(at(format!("{} multipliers for {:?}", mult.len(), node.ty.shape)));
+                return Err(at(format!(
+                    "{} multipliers for {:?}",
+                    mult.len(),
+                    node.ty.shape
+                )));
             }
         }
         let const_from = match &node.op {

@@ -62,10 +62,16 @@ pub(crate) fn axis(a: i64, rank: usize) -> NodeResult<usize> {
 
 /// The window of a Conv/pool node over spatial extents `spatial`, with kernel
 /// `kernel`: strides, dilations and pads from attributes, `auto_pad` resolved.
-pub(crate) fn window(node: &NodeProto, spatial: &[usize], kernel: Vec<usize>) -> NodeResult<Window> {
+pub(crate) fn window(
+    node: &NodeProto,
+    spatial: &[usize],
+    kernel: Vec<usize>,
+) -> NodeResult<Window> {
     let nd = spatial.len();
     if kernel.len() != nd {
-        return Err(format!("kernel {kernel:?} does not match {nd} spatial axes"));
+        return Err(format!(
+            "kernel {kernel:?} does not match {nd} spatial axes"
+        ));
     }
     let get = |name: &str, default: usize, len: usize| -> NodeResult<Vec<usize>> {
         match ints(node, name)? {

@@ -9,7 +9,7 @@ use tract_onnx::prelude::*;
 use tract_onnx::tract_hir::infer::Factoid;
 use zkc_ir::{DType, Graph, NodeId, Op, Tensor as IrTensor, ValueType};
 
-use crate::ops_table::{is_known, map_node, Mapped};
+use crate::ops_table::{is_known, map_node, MapErr, Mapped};
 use crate::{FrontendError, MAX_ONNX_BYTES};
 
 /// A model input after shape fixing.
@@ -131,9 +131,9 @@ fn analysed_model(proto: &ModelProto, file: &str) -> Result<InferenceModel, Fron
         file: file.to_string(),
         reason,
     };
-    let parsed = tract_onnx::onnx()
-        .parse(proto, None)
-        .map_err(|e| first_unsupported(proto, file).unwrap_or_else(|| model_err(format!("{e:#}"))))?;
+    let parsed = tract_onnx::onnx().parse(proto, None).map_err(|e| {
+        first_unsupported(proto, file).unwrap_or_else(|| model_err(format!("{e:#}")))
+    })?;
     if !parsed.unresolved_inputs.is_empty() {
         return Err(model_err(format!(
             "values used but never defined: {}",
@@ -168,7 +168,8 @@ fn analysed_model(proto: &ModelProto, file: &str) -> Result<InferenceModel, Fron
         }
         if fact.shape.is_open() {
             return Err(input_err(
-                "has unknown shape (rank not given); export the model with static input shapes".into(),
+                "has unknown shape (rank not given); export the model with static input shapes"
+                    .into(),
             ));
         }
         let mut shape = Vec::new();
@@ -188,21 +189,25 @@ fn analysed_model(proto: &ModelProto, file: &str) -> Result<InferenceModel, Fron
             .set_input_fact(i, InferenceFact::dt_shape(dt, shape))
             .map_err(|e| input_err(e.to_string()))?;
     }
-    model
-        .analyse(false)
-        .map_err(|e| first_unsupported(proto, file).unwrap_or_else(|| model_err(format!("shape inference failed: {e:#}"))))?;
+    model.analyse(false).map_err(|e| {
+        first_unsupported(proto, file)
+            .unwrap_or_else(|| model_err(format!("shape inference failed: {e:#}")))
+    })?;
     Ok(model)
 }
 
 /// The first node whose op zkc does not know at all, as an error.
 fn first_unsupported(proto: &ModelProto, file: &str) -> Option<FrontendError> {
     let g = proto.graph.as_ref()?;
-    g.node.iter().find(|n| !is_known(&n.op_type)).map(|n| FrontendError::Unsupported {
-        op: n.op_type.clone(),
-        node: node_name(n),
-        file: file.to_string(),
-        detail: String::new(),
-    })
+    g.node
+        .iter()
+        .find(|n| !is_known(&n.op_type))
+        .map(|n| FrontendError::Unsupported {
+            op: n.op_type.clone(),
+            node: node_name(n),
+            file: file.to_string(),
+            detail: String::new(),
+        })
 }
 
 /// The node's name, or its first output when unnamed.
@@ -216,7 +221,11 @@ pub(crate) fn node_name(n: &NodeProto) -> String {
 
 /// Every value name some node or graph output reads.
 fn used_names(g: &tract_onnx::pb::GraphProto) -> HashSet<String> {
-    let mut used: HashSet<String> = g.node.iter().flat_map(|n| n.input.iter().cloned()).collect();
+    let mut used: HashSet<String> = g
+        .node
+        .iter()
+        .flat_map(|n| n.input.iter().cloned())
+        .collect();
     used.extend(g.output.iter().map(|o| o.name.clone()));
     used
 }
@@ -253,7 +262,10 @@ fn topo_nodes<'a>(
                         1 => {
                             return Err(FrontendError::Model {
                                 file: file.to_string(),
-                                reason: format!("the graph has a cycle through node {}", node_name(&g.node[p])),
+                                reason: format!(
+                                    "the graph has a cycle through node {}",
+                                    node_name(&g.node[p])
+                                ),
                             })
                         }
                         _ => {}
@@ -306,7 +318,12 @@ impl Importer<'_> {
                 .ok_or_else(|| self.model_err(format!("input {name} has no static shape")))?;
             let id = self
                 .graph
-                .add(Op::Input { index }, &[], ValueType::f32(shape.clone()), name.clone())
+                .add(
+                    Op::Input { index },
+                    &[],
+                    ValueType::f32(shape.clone()),
+                    name.clone(),
+                )
                 .map_err(|e| self.model_err(e.to_string()))?;
             self.env.insert(name.clone(), Val::Node(id));
             infos.push(InputInfo { name, shape });
@@ -368,8 +385,10 @@ impl Importer<'_> {
                 if let Some(&id) = self.materialized.get(name) {
                     return Ok(id);
                 }
-                let data = tensor_f32(&t).map_err(|e| self.model_err(format!("constant {name}: {e}")))?;
-                let ir = IrTensor::f32(t.shape().to_vec(), data).map_err(|e| self.model_err(e.to_string()))?;
+                let data =
+                    tensor_f32(&t).map_err(|e| self.model_err(format!("constant {name}: {e}")))?;
+                let ir = IrTensor::f32(t.shape().to_vec(), data)
+                    .map_err(|e| self.model_err(e.to_string()))?;
                 let id = self.graph.add_const(ir, None, name);
                 self.materialized.insert(name.to_string(), id);
                 Ok(id)
@@ -379,7 +398,12 @@ impl Importer<'_> {
     }
 
     /// Adds an IR node, inferring its shape.
-    pub(crate) fn add(&mut self, op: Op, inputs: &[NodeId], name: &str) -> Result<NodeId, FrontendError> {
+    pub(crate) fn add(
+        &mut self,
+        op: Op,
+        inputs: &[NodeId],
+        name: &str,
+    ) -> Result<NodeId, FrontendError> {
         self.graph
             .add_inferred(op, inputs, DType::F32, name)
             .map_err(|e| self.model_err(format!("node {name}: {e}")))
@@ -397,7 +421,10 @@ impl Importer<'_> {
             .graph
             .add(op, inputs, ValueType::f32(shape), name)
             .map_err(|e| self.model_err(format!("node {name}: {e}")))?;
-        let shapes: Vec<Vec<usize>> = inputs.iter().map(|&i| self.graph.shape(i).to_vec()).collect();
+        let shapes: Vec<Vec<usize>> = inputs
+            .iter()
+            .map(|&i| self.graph.shape(i).to_vec())
+            .collect();
         let refs: Vec<&[usize]> = shapes.iter().map(|s| s.as_slice()).collect();
         self.graph
             .op(id)
@@ -406,7 +433,11 @@ impl Importer<'_> {
         Ok(id)
     }
 
-    fn import_node(&mut self, node: &NodeProto, used: &HashSet<String>) -> Result<(), FrontendError> {
+    fn import_node(
+        &mut self,
+        node: &NodeProto,
+        used: &HashSet<String>,
+    ) -> Result<(), FrontendError> {
         let outs: Vec<&String> = node.output.iter().filter(|o| !o.is_empty()).collect();
         if outs.is_empty() {
             return Ok(());
@@ -437,11 +468,18 @@ impl Importer<'_> {
                 });
             }
         }
-        let mapped = map_node(self, node, &name).map_err(|detail| FrontendError::Unsupported {
-            op: node.op_type.clone(),
-            node: name.clone(),
-            file: self.file.clone(),
-            detail: if detail.is_empty() { detail } else { format!(": {detail}") },
+        let mapped = map_node(self, node, &name).map_err(|e| match e {
+            MapErr::Model(e) => e,
+            MapErr::Unsupported(detail) => FrontendError::Unsupported {
+                op: node.op_type.clone(),
+                node: name.clone(),
+                file: self.file.clone(),
+                detail: if detail.is_empty() {
+                    detail
+                } else {
+                    format!(": {detail}")
+                },
+            },
         })?;
         let val = match mapped {
             Mapped::Node(id) => {

@@ -74,11 +74,36 @@ pub(crate) enum Mapped {
     Alias(Val),
 }
 
-/// Maps one ONNX node. `Err(detail)` means the node is unsupported (an empty
-/// detail: the op is unknown); model errors are wrapped in the detail.
-pub(crate) fn map_node(imp: &mut Importer, n: &NodeProto, name: &str) -> Result<Mapped, String> {
-    let fe = |e: FrontendError| e.to_string();
-    let input = |imp: &mut Importer, i: usize| -> Result<NodeId, String> {
+/// Why a node could not be mapped.
+pub(crate) enum MapErr {
+    /// The node uses something zkc does not support (empty: unknown op).
+    Unsupported(String),
+    /// The model itself is invalid.
+    Model(FrontendError),
+}
+
+impl From<String> for MapErr {
+    fn from(s: String) -> Self {
+        MapErr::Unsupported(s)
+    }
+}
+
+impl From<&str> for MapErr {
+    fn from(s: &str) -> Self {
+        MapErr::Unsupported(s.to_string())
+    }
+}
+
+impl From<FrontendError> for MapErr {
+    fn from(e: FrontendError) -> Self {
+        MapErr::Model(e)
+    }
+}
+
+/// Maps one ONNX node.
+pub(crate) fn map_node(imp: &mut Importer, n: &NodeProto, name: &str) -> Result<Mapped, MapErr> {
+    let fe = MapErr::Model;
+    let input = |imp: &mut Importer, i: usize| -> Result<NodeId, MapErr> {
         let v = n
             .input
             .get(i)
@@ -86,23 +111,28 @@ pub(crate) fn map_node(imp: &mut Importer, n: &NodeProto, name: &str) -> Result<
             .ok_or_else(|| format!("missing input {i}"))?;
         imp.node_for(v, name).map_err(fe)
     };
-    let konst = |imp: &mut Importer, i: usize| -> Option<std::sync::Arc<tract_onnx::prelude::Tensor>> {
-        n.input
-            .get(i)
-            .filter(|s| !s.is_empty())
-            .and_then(|v| imp.constant(v))
-    };
-    let x_shape = |imp: &Importer| -> Result<Vec<usize>, String> {
+    let konst =
+        |imp: &mut Importer, i: usize| -> Option<std::sync::Arc<tract_onnx::prelude::Tensor>> {
+            n.input
+                .get(i)
+                .filter(|s| !s.is_empty())
+                .and_then(|v| imp.constant(v))
+        };
+    let x_shape = |imp: &Importer| -> Result<Vec<usize>, MapErr> {
         let v = n.input.first().ok_or("missing input 0")?;
-        imp.shape_of(v).ok_or_else(|| format!("input {v} has no static shape"))
+        Ok(imp
+            .shape_of(v)
+            .ok_or_else(|| format!("input {v} has no static shape"))?)
     };
-    let out_shape = |imp: &Importer| -> Result<Vec<usize>, String> {
+    let out_shape = |imp: &Importer| -> Result<Vec<usize>, MapErr> {
         let o = n.output.first().ok_or("missing output")?;
-        imp.shape_of(o).ok_or_else(|| format!("output {o} has no static shape"))
+        Ok(imp
+            .shape_of(o)
+            .ok_or_else(|| format!("output {o} has no static shape"))?)
     };
     let add = |imp: &mut Importer, op: Op, ins: &[NodeId]| imp.add(op, ins, name).map_err(fe);
     let node = |id: NodeId| Ok(Mapped::Node(id));
-    let unary = |imp: &mut Importer, op: Op| -> Result<NodeId, String> {
+    let unary = |imp: &mut Importer, op: Op| -> Result<NodeId, MapErr> {
         let x = input(imp, 0)?;
         add(imp, op, &[x])
     };
@@ -113,7 +143,7 @@ pub(crate) fn map_node(imp: &mut Importer, n: &NodeProto, name: &str) -> Result<
             let to = attrs::int(n, "to", 1)?;
             // TensorProto.DataType: FLOAT=1, FLOAT16=10, DOUBLE=11, BFLOAT16=16
             if ![1, 10, 11, 16].contains(&to) {
-                return Err(format!("cast to non-float type {to} on the data path"));
+                return Err(format!("cast to non-float type {to} on the data path").into());
             }
             Ok(Mapped::Alias(Val::Node(input(imp, 0)?)))
         }
@@ -122,26 +152,41 @@ pub(crate) fn map_node(imp: &mut Importer, n: &NodeProto, name: &str) -> Result<
             let w = konst(imp, 1).ok_or("weights must be constant")?;
             let ws = w.shape().to_vec();
             if xs.len() < 3 || ws.len() != xs.len() {
-                return Err(format!("input {xs:?} and weight {ws:?} are not [N,C,spatial..]"));
+                return Err(
+                    format!("input {xs:?} and weight {ws:?} are not [N,C,spatial..]").into(),
+                );
             }
             let kernel = match attrs::ints(n, "kernel_shape")? {
                 Some(k) => non_negative(&k, "kernel")?,
                 None => ws[2..].to_vec(),
             };
             if kernel != ws[2..] {
-                return Err(format!("kernel_shape {kernel:?} disagrees with weight {ws:?}"));
+                return Err(format!("kernel_shape {kernel:?} disagrees with weight {ws:?}").into());
             }
-            let groups = usize::try_from(attrs::int(n, "group", 1)?).map_err(|_| "negative group")?;
+            let groups =
+                usize::try_from(attrs::int(n, "group", 1)?).map_err(|_| "negative group")?;
             let x = input(imp, 0)?;
             let wid = input(imp, 1)?;
-            let m = if n.op_type == "Conv" { ws[0] } else { ws[1] * groups };
+            let m = if n.op_type == "Conv" {
+                ws[0]
+            } else {
+                ws[1] * groups
+            };
             let b = match n.input.get(2).filter(|s| !s.is_empty()) {
                 Some(_) => input(imp, 2)?,
                 None => zeros(imp, m, &format!("{name}.bias"))?,
             };
             if n.op_type == "Conv" {
                 let window = attrs::window(n, &xs[2..], kernel)?;
-                return node(add(imp, Op::Conv { window, groups, act: None }, &[x, wid, b])?);
+                return node(add(
+                    imp,
+                    Op::Conv {
+                        window,
+                        groups,
+                        act: None,
+                    },
+                    &[x, wid, b],
+                )?);
             }
             let nd = xs.len() - 2;
             let output_padding = match attrs::ints(n, "output_padding")? {
@@ -149,7 +194,9 @@ pub(crate) fn map_node(imp: &mut Importer, n: &NodeProto, name: &str) -> Result<
                 _ => vec![0; nd],
             };
             let mut window = attrs::window(n, &xs[2..], kernel)?;
-            if attrs::string(n, "auto_pad", "NOTSET")? != "NOTSET" || attrs::ints(n, "output_shape")?.is_some() {
+            if attrs::string(n, "auto_pad", "NOTSET")? != "NOTSET"
+                || attrs::ints(n, "output_shape")?.is_some()
+            {
                 // Explicit pads from the requested output extent (ONNX formula).
                 let out = out_shape(imp)?;
                 let upper = attrs::string(n, "auto_pad", "NOTSET")? == "SAME_UPPER";
@@ -158,24 +205,47 @@ pub(crate) fn map_node(imp: &mut Importer, n: &NodeProto, name: &str) -> Result<
                         + output_padding[i]
                         + window.dilations[i] * (window.kernel[i] - 1)
                         + 1;
-                    let total = full.checked_sub(out[2 + i]).ok_or("output_shape too large")?;
-                    let (b, e) = if upper { (total / 2, total - total / 2) } else { (total - total / 2, total / 2) };
+                    let total = full
+                        .checked_sub(out[2 + i])
+                        .ok_or("output_shape too large")?;
+                    let (b, e) = if upper {
+                        (total / 2, total - total / 2)
+                    } else {
+                        (total - total / 2, total / 2)
+                    };
                     window.pads[i] = b;
                     window.pads[i + nd] = e;
                 }
             }
-            node(add(imp, Op::ConvTranspose { window, groups, output_padding, act: None }, &[x, wid, b])?)
+            node(add(
+                imp,
+                Op::ConvTranspose {
+                    window,
+                    groups,
+                    output_padding,
+                    act: None,
+                },
+                &[x, wid, b],
+            )?)
         }
         "Gemm" => {
-            let (ta, tb) = (attrs::int(n, "transA", 0)? != 0, attrs::int(n, "transB", 0)? != 0);
-            let (alpha, beta) = (attrs::float(n, "alpha", 1.0)?, attrs::float(n, "beta", 1.0)?);
+            let (ta, tb) = (
+                attrs::int(n, "transA", 0)? != 0,
+                attrs::int(n, "transB", 0)? != 0,
+            );
+            let (alpha, beta) = (
+                attrs::float(n, "alpha", 1.0)?,
+                attrs::float(n, "beta", 1.0)?,
+            );
             if konst(imp, 1).is_none() {
                 return Err("B must be constant".into());
             }
             let t = Op::Transpose { perm: vec![1, 0] };
             let mut x = input(imp, 0)?;
             if ta {
-                x = imp.add(t.clone(), &[x], &format!("{name}.transA")).map_err(fe)?;
+                x = imp
+                    .add(t.clone(), &[x], &format!("{name}.transA"))
+                    .map_err(fe)?;
             }
             let mut w = input(imp, 1)?;
             if tb {
@@ -183,7 +253,9 @@ pub(crate) fn map_node(imp: &mut Importer, n: &NodeProto, name: &str) -> Result<
             }
             if alpha != 1.0 {
                 let a = scalar(imp, alpha, &format!("{name}.alpha"))?;
-                w = imp.add(Op::Mul, &[w, a], &format!("{name}.alpha")).map_err(fe)?;
+                w = imp
+                    .add(Op::Mul, &[w, a], &format!("{name}.alpha"))
+                    .map_err(fe)?;
             }
             let nout = imp.graph.shape(w).get(1).copied().ok_or("B is not 2-D")?;
             gemm_with_bias(imp, n, name, x, w, nout, beta, 2)
@@ -191,7 +263,7 @@ pub(crate) fn map_node(imp: &mut Importer, n: &NodeProto, name: &str) -> Result<
         "MatMul" => {
             let b = konst(imp, 1).ok_or("only a constant right operand is supported")?;
             if b.rank() != 2 {
-                return Err(format!("right operand of shape {:?} is not 2-D", b.shape()));
+                return Err(format!("right operand of shape {:?} is not 2-D", b.shape()).into());
             }
             let x = input(imp, 0)?;
             let w = input(imp, 1)?;
@@ -219,17 +291,17 @@ pub(crate) fn map_node(imp: &mut Importer, n: &NodeProto, name: &str) -> Result<
             node(unary(imp, Op::LeakyRelu { alpha })?)
         }
         "Clip" => {
-            let bound = |imp: &mut Importer, i: usize, attr: &str, d: f32| -> Result<f32, String> {
+            let bound = |imp: &mut Importer, i: usize, attr: &str, d: f32| -> Result<f32, MapErr> {
                 if n.input.get(i).is_some_and(|s| !s.is_empty()) {
                     let t = konst(imp, i).ok_or("Clip bounds must be constant")?;
-                    return tensor_f32(&t)?.first().copied().ok_or_else(|| "empty Clip bound".into());
+                    return Ok(tensor_f32(&t)?.first().copied().ok_or("empty Clip bound")?);
                 }
-                attrs::float(n, attr, d)
+                Ok(attrs::float(n, attr, d)?)
             };
             let lo = bound(imp, 1, "min", f32::NEG_INFINITY)?;
             let hi = bound(imp, 2, "max", f32::INFINITY)?;
             if lo > hi || lo.is_nan() || hi.is_nan() {
-                return Err(format!("Clip bounds [{lo}, {hi}] are empty"));
+                return Err(format!("Clip bounds [{lo}, {hi}] are empty").into());
             }
             node(unary(imp, Op::Clip(Clamp { lo, hi }))?)
         }
@@ -247,9 +319,12 @@ pub(crate) fn map_node(imp: &mut Importer, n: &NodeProto, name: &str) -> Result<
         "MaxPool" | "AveragePool" => {
             let xs = x_shape(imp)?;
             if xs.len() < 3 {
-                return Err(format!("input {xs:?} is not [N,C,spatial..]"));
+                return Err(format!("input {xs:?} is not [N,C,spatial..]").into());
             }
-            let kernel = non_negative(&attrs::ints(n, "kernel_shape")?.ok_or("kernel_shape is required")?, "kernel")?;
+            let kernel = non_negative(
+                &attrs::ints(n, "kernel_shape")?.ok_or("kernel_shape is required")?,
+                "kernel",
+            )?;
             let window = attrs::window(n, &xs[2..], kernel)?;
             let ceil_mode = attrs::int(n, "ceil_mode", 0)? != 0;
             let x = input(imp, 0)?;
@@ -257,7 +332,25 @@ pub(crate) fn map_node(imp: &mut Importer, n: &NodeProto, name: &str) -> Result<
                 Op::MaxPool { window, ceil_mode }
             } else {
                 let count_include_pad = attrs::int(n, "count_include_pad", 0)? != 0;
-                Op::AvgPool { window, ceil_mode, count_include_pad }
+                if ceil_mode && count_include_pad {
+                    let floor = window
+                        .output_dims(&xs[2..], false)
+                        .map_err(|e| e.to_string())?;
+                    if window
+                        .output_dims(&xs[2..], true)
+                        .map_err(|e| e.to_string())?
+                        != floor
+                    {
+                        return Err(
+                            "ceil_mode with count_include_pad and a window past the padding".into(),
+                        );
+                    }
+                }
+                Op::AvgPool {
+                    window,
+                    ceil_mode,
+                    count_include_pad,
+                }
             };
             node(add(imp, op, &[x])?)
         }
@@ -265,7 +358,7 @@ pub(crate) fn map_node(imp: &mut Importer, n: &NodeProto, name: &str) -> Result<
         "GlobalMaxPool" => {
             let xs = x_shape(imp)?;
             if xs.len() < 3 {
-                return Err(format!("input {xs:?} is not [N,C,spatial..]"));
+                return Err(format!("input {xs:?} is not [N,C,spatial..]").into());
             }
             let nd = xs.len() - 2;
             let window = zkc_ir::Window {
@@ -274,7 +367,13 @@ pub(crate) fn map_node(imp: &mut Importer, n: &NodeProto, name: &str) -> Result<
                 dilations: vec![1; nd],
                 pads: vec![0; 2 * nd],
             };
-            node(unary(imp, Op::MaxPool { window, ceil_mode: false })?)
+            node(unary(
+                imp,
+                Op::MaxPool {
+                    window,
+                    ceil_mode: false,
+                },
+            )?)
         }
         "Flatten" | "Reshape" | "Squeeze" | "Unsqueeze" => {
             let shape = out_shape(imp)?;
@@ -284,7 +383,10 @@ pub(crate) fn map_node(imp: &mut Importer, n: &NodeProto, name: &str) -> Result<
         "Transpose" => {
             let rank = x_shape(imp)?.len();
             let perm = match attrs::ints(n, "perm")? {
-                Some(p) => p.iter().map(|&a| axis(a, rank)).collect::<Result<_, _>>()?,
+                Some(p) => p
+                    .iter()
+                    .map(|&a| axis(a, rank))
+                    .collect::<Result<_, String>>()?,
                 None => (0..rank).rev().collect(),
             };
             node(unary(imp, Op::Transpose { perm })?)
@@ -314,28 +416,35 @@ pub(crate) fn map_node(imp: &mut Importer, n: &NodeProto, name: &str) -> Result<
                 .into_iter()
                 .map(|i| {
                     let j = if i < 0 { i + xs[ax] as i64 } else { i };
-                    usize::try_from(j).ok().filter(|&j| j < xs[ax]).ok_or(format!("index {i} out of range"))
+                    usize::try_from(j)
+                        .ok()
+                        .filter(|&j| j < xs[ax])
+                        .ok_or(format!("index {i} out of range"))
                 })
-                .collect::<Result<_, _>>()?;
-            let op = Op::Gather { axis: ax, indices, indices_shape: idx.shape().to_vec() };
+                .collect::<Result<_, String>>()?;
+            let op = Op::Gather {
+                axis: ax,
+                indices,
+                indices_shape: idx.shape().to_vec(),
+            };
             node(unary(imp, op)?)
         }
         "Resize" | "Upsample" => {
             let (xs, ys, x) = (x_shape(imp)?, out_shape(imp)?, input(imp, 0)?);
             map_resize(imp, n, name, xs, ys, x)
         }
-        _ => Err(String::new()),
+        _ => Err(MapErr::Unsupported(String::new())),
     }
 }
 
 /// A zero bias of `m` elements.
-fn zeros(imp: &mut Importer, m: usize, name: &str) -> Result<NodeId, String> {
+fn zeros(imp: &mut Importer, m: usize, name: &str) -> Result<NodeId, MapErr> {
     let t = IrTensor::f32(vec![m], vec![0.0; m]).map_err(|e| e.to_string())?;
     Ok(imp.graph.add_const(t, None, name))
 }
 
 /// A float scalar constant.
-fn scalar(imp: &mut Importer, v: f32, name: &str) -> Result<NodeId, String> {
+fn scalar(imp: &mut Importer, v: f32, name: &str) -> Result<NodeId, MapErr> {
     Ok(imp.graph.add_const(IrTensor::scalar(v), None, name))
 }
 
@@ -352,21 +461,25 @@ fn gemm_with_bias(
     nout: usize,
     beta: f32,
     c_slot: usize,
-) -> Result<Mapped, String> {
-    let fe = |e: FrontendError| e.to_string();
+) -> Result<Mapped, MapErr> {
+    let fe = MapErr::Model;
     let c_name = n.input.get(c_slot).filter(|s| !s.is_empty()).cloned();
     let c_const = c_name.as_ref().and_then(|c| imp.constant(c));
     let (bias, extra) = match (&c_name, c_const) {
         (None, _) => (zeros(imp, nout, &format!("{name}.bias"))?, None),
         (Some(_), Some(t)) if t.len() == nout || t.len() == 1 => {
             let v = tensor_f32(&t)?;
-            let data: Vec<f32> = (0..nout).map(|j| beta * v[if v.len() == 1 { 0 } else { j }]).collect();
+            let data: Vec<f32> = (0..nout)
+                .map(|j| beta * v[if v.len() == 1 { 0 } else { j }])
+                .collect();
             let t = IrTensor::f32(vec![nout], data).map_err(|e| e.to_string())?;
             (imp.graph.add_const(t, None, format!("{name}.bias")), None)
         }
         (Some(c), _) => (zeros(imp, nout, &format!("{name}.bias"))?, Some(c.clone())),
     };
-    let y = imp.add(Op::Gemm { act: None }, &[x, w, bias], name).map_err(fe)?;
+    let y = imp
+        .add(Op::Gemm { act: None }, &[x, w, bias], name)
+        .map_err(fe)?;
     match extra {
         None => Ok(Mapped::Node(y)),
         Some(c) => {
@@ -375,19 +488,32 @@ fn gemm_with_bias(
                 let b = scalar(imp, beta, &format!("{name}.beta"))?;
                 cid = imp.add(Op::Mul, &[cid, b], name).map_err(fe)?;
             }
-            Ok(Mapped::Node(imp.add(Op::Add { act: None }, &[y, cid], name).map_err(fe)?))
+            Ok(Mapped::Node(
+                imp.add(Op::Add { act: None }, &[y, cid], name)
+                    .map_err(fe)?,
+            ))
         }
     }
 }
 
-fn map_pad(imp: &mut Importer, n: &NodeProto, name: &str, xs: Vec<usize>, x: NodeId) -> Result<Mapped, String> {
+fn map_pad(
+    imp: &mut Importer,
+    n: &NodeProto,
+    name: &str,
+    xs: Vec<usize>,
+    x: NodeId,
+) -> Result<Mapped, MapErr> {
     let mode = attrs::string(n, "mode", "constant")?;
     if mode != "constant" {
-        return Err(format!("pad mode {mode} (only constant)"));
+        return Err(format!("pad mode {mode} (only constant)").into());
     }
     let rank = xs.len();
     let (raw, value) = if n.input.len() > 1 {
-        let p = n.input.get(1).and_then(|v| imp.constant(v)).ok_or("pads must be constant")?;
+        let p = n
+            .input
+            .get(1)
+            .and_then(|v| imp.constant(v))
+            .ok_or("pads must be constant")?;
         let value = match n.input.get(2).filter(|s| !s.is_empty()) {
             Some(v) => tensor_f32(&*imp.constant(v).ok_or("pad value must be constant")?)?
                 .first()
@@ -397,25 +523,28 @@ fn map_pad(imp: &mut Importer, n: &NodeProto, name: &str, xs: Vec<usize>, x: Nod
         };
         (tensor_i64(&p)?, value)
     } else {
-        (attrs::ints(n, "pads")?.ok_or("pads are required")?, attrs::float(n, "value", 0.0)?)
+        (
+            attrs::ints(n, "pads")?.ok_or("pads are required")?,
+            attrs::float(n, "value", 0.0)?,
+        )
     };
     let mut pads = vec![0usize; 2 * rank];
     let axes: Vec<usize> = match n.input.get(3).filter(|s| !s.is_empty()) {
         Some(v) => tensor_i64(&*imp.constant(v).ok_or("pad axes must be constant")?)?
             .into_iter()
             .map(|a| axis(a, rank))
-            .collect::<Result<_, _>>()?,
+            .collect::<Result<_, String>>()?,
         None => (0..rank).collect(),
     };
     if raw.len() != 2 * axes.len() {
-        return Err(format!("{} pads for {} axes", raw.len(), axes.len()));
+        return Err(format!("{} pads for {} axes", raw.len(), axes.len()).into());
     }
     let k = axes.len();
     for (i, &a) in axes.iter().enumerate() {
         pads[a] = non_negative(&[raw[i]], "pad")?[0];
         pads[a + rank] = non_negative(&[raw[i + k]], "pad")?[0];
     }
-    let id = imp.add(Op::Pad { pads, value }, &[x], name).map_err(|e| e.to_string())?;
+    let id = imp.add(Op::Pad { pads, value }, &[x], name)?;
     Ok(Mapped::Node(id))
 }
 
@@ -426,22 +555,27 @@ fn map_slice(
     xs: Vec<usize>,
     out: Vec<usize>,
     x: NodeId,
-) -> Result<Mapped, String> {
+) -> Result<Mapped, MapErr> {
     let rank = xs.len();
-    let list = |imp: &mut Importer, i: usize, attr: &str| -> Result<Option<Vec<i64>>, String> {
+    let list = |imp: &mut Importer, i: usize, attr: &str| -> Result<Option<Vec<i64>>, MapErr> {
         if n.input.len() > 1 {
             match n.input.get(i).filter(|s| !s.is_empty()) {
-                Some(v) => Ok(Some(tensor_i64(&*imp.constant(v).ok_or("slice bounds must be constant")?)?)),
+                Some(v) => Ok(Some(tensor_i64(
+                    &*imp.constant(v).ok_or("slice bounds must be constant")?,
+                )?)),
                 None => Ok(None),
             }
         } else {
-            attrs::ints(n, attr)
+            Ok(attrs::ints(n, attr)?)
         }
     };
     let starts = list(imp, 1, "starts")?.ok_or("starts are required")?;
     let ends = list(imp, 2, "ends")?.ok_or("ends are required")?;
     let axes = match list(imp, 3, "axes")? {
-        Some(a) => a.iter().map(|&a| axis(a, rank)).collect::<Result<Vec<_>, _>>()?,
+        Some(a) => a
+            .iter()
+            .map(|&a| axis(a, rank))
+            .collect::<Result<Vec<_>, String>>()?,
         None => (0..starts.len()).collect(),
     };
     let steps = list(imp, 4, "steps")?.unwrap_or_else(|| vec![1; starts.len()]);
@@ -454,21 +588,25 @@ fn map_slice(
     for i in 0..starts.len() {
         let (a, d) = (axes[i], xs[axes[i]] as i64);
         if steps[i] <= 0 {
-            return Err(format!("slice step {} (only positive steps)", steps[i]));
+            return Err(format!("slice step {} (only positive steps)", steps[i]).into());
         }
         let norm = |v: i64| if v < 0 { (v + d).max(0) } else { v.min(d) };
         let (s, e) = (norm(starts[i]), norm(ends[i]));
         start[a] = s as usize;
         step[a] = steps[i] as usize;
-        len[a] = if e > s { ((e - s + steps[i] - 1) / steps[i]) as usize } else { 0 };
+        len[a] = if e > s {
+            ((e - s + steps[i] - 1) / steps[i]) as usize
+        } else {
+            0
+        };
         if len[a] == 0 {
             start[a] = 0;
         }
     }
     if len != out {
-        return Err(format!("slice gives {len:?}, tract infers {out:?}"));
+        return Err(format!("slice gives {len:?}, tract infers {out:?}").into());
     }
-    let id = imp.add(Op::Slice { start, step, len }, &[x], name).map_err(|e| e.to_string())?;
+    let id = imp.add(Op::Slice { start, step, len }, &[x], name)?;
     Ok(Mapped::Node(id))
 }
 
@@ -479,10 +617,10 @@ fn map_resize(
     xs: Vec<usize>,
     out: Vec<usize>,
     x: NodeId,
-) -> Result<Mapped, String> {
+) -> Result<Mapped, MapErr> {
     let mode = attrs::string(n, "mode", "nearest")?;
     if mode != "nearest" {
-        return Err(format!("mode {mode} (only nearest)"));
+        return Err(format!("mode {mode} (only nearest)").into());
     }
     let upsample = n.op_type == "Upsample";
     let (coord, nearest) = if upsample {
@@ -494,8 +632,18 @@ fn map_resize(
         )
     };
     // Scales: Upsample attr (opset < 9) or input 1; Resize input 2 (opset >= 11) or 1 (opset 10).
-    let scale_input = if upsample { 1 } else if n.input.len() >= 3 { 2 } else { 1 };
-    let mut scales: Option<Vec<f32>> = if upsample { attrs::floats(n, "scales")? } else { None };
+    let scale_input = if upsample {
+        1
+    } else if n.input.len() >= 3 {
+        2
+    } else {
+        1
+    };
+    let mut scales: Option<Vec<f32>> = if upsample {
+        attrs::floats(n, "scales")?
+    } else {
+        None
+    };
     if let Some(v) = n.input.get(scale_input).filter(|s| !s.is_empty()) {
         let t = imp.constant(v).ok_or("scales must be constant")?;
         let s = tensor_f32(&t)?;
@@ -518,23 +666,47 @@ fn map_resize(
             let fi = i as f64;
             let orig = match coord.as_str() {
                 "half_pixel" => (fi + 0.5) / scale - 0.5,
-                "pytorch_half_pixel" => if o_n > 1 { (fi + 0.5) / scale - 0.5 } else { 0.0 },
+                "pytorch_half_pixel" => {
+                    if o_n > 1 {
+                        (fi + 0.5) / scale - 0.5
+                    } else {
+                        0.0
+                    }
+                }
                 "asymmetric" => fi / scale,
                 "tf_half_pixel_for_nn" => (fi + 0.5) / scale,
-                "align_corners" => if o_n > 1 { fi * (i_n - 1.0) / (o_n as f64 - 1.0) } else { 0.0 },
-                other => return Err(format!("coordinate_transformation_mode {other}")),
+                "align_corners" => {
+                    if o_n > 1 {
+                        fi * (i_n - 1.0) / (o_n as f64 - 1.0)
+                    } else {
+                        0.0
+                    }
+                }
+                other => return Err(format!("coordinate_transformation_mode {other}").into()),
             };
             let r = match nearest.as_str() {
-                "round_prefer_floor" => if orig - orig.floor() == 0.5 { orig.floor() } else { orig.round() },
-                "round_prefer_ceil" => if orig - orig.floor() == 0.5 { orig.ceil() } else { orig.round() },
+                "round_prefer_floor" => {
+                    if orig - orig.floor() == 0.5 {
+                        orig.floor()
+                    } else {
+                        orig.round()
+                    }
+                }
+                "round_prefer_ceil" => {
+                    if orig - orig.floor() == 0.5 {
+                        orig.ceil()
+                    } else {
+                        orig.round()
+                    }
+                }
                 "floor" => orig.floor(),
                 "ceil" => orig.ceil(),
-                other => return Err(format!("nearest_mode {other}")),
+                other => return Err(format!("nearest_mode {other}").into()),
             };
             m.push(r.clamp(0.0, i_n - 1.0) as usize);
         }
         maps.push(m);
     }
-    let id = imp.add(Op::Resize { maps }, &[x], name).map_err(|e| e.to_string())?;
+    let id = imp.add(Op::Resize { maps }, &[x], name)?;
     Ok(Mapped::Node(id))
 }

@@ -47,7 +47,11 @@ impl TractReference {
     /// Runs the model on flat row-major inputs; returns the flat outputs.
     pub fn run(&self, inputs: &[Vec<f32>]) -> Result<Vec<Vec<f32>>, String> {
         if inputs.len() != self.shapes.len() {
-            return Err(format!("expected {} inputs, got {}", self.shapes.len(), inputs.len()));
+            return Err(format!(
+                "expected {} inputs, got {}",
+                self.shapes.len(),
+                inputs.len()
+            ));
         }
         let mut tv = TVec::new();
         for (data, shape) in inputs.iter().zip(&self.shapes) {
@@ -55,8 +59,6 @@ impl TractReference {
             tv.push(t.into_tvalue());
         }
         let outs = self.plan.run(tv).map_err(|e| format!("{e:#}"))?;
-        outs.iter()
-            .map(|o| crate::import::tensor_f32(o))
-            .collect()
+        outs.iter().map(|o| crate::import::tensor_f32(o)).collect()
     }
 }

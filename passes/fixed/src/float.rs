@@ -102,7 +102,10 @@ mod tests {
         assert_eq!(exact_rational_of_f32(0.75), Some((b(3), b(4))));
         assert_eq!(exact_rational_of_f32(-6.0), Some((b(-6), b(1))));
         assert_eq!(exact_rational_of_f32(-0.0), Some((b(0), b(1))));
-        assert_eq!(exact_rational_of_f32(0.1), Some((b(13_421_773), b(1 << 27))));
+        assert_eq!(
+            exact_rational_of_f32(0.1),
+            Some((b(13_421_773), b(1 << 27)))
+        );
         assert_eq!(exact_rational_of_f32(f32::NAN), None);
         assert_eq!(exact_rational_of_f32(f32::NEG_INFINITY), None);
         assert_eq!(exact_rational_of_f64(f64::INFINITY), None);

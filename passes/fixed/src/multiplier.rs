@@ -346,7 +346,10 @@ mod tests {
         // 1/3 over 2^40 needs about 43 fractional bits.
         let x_max = BigInt::one() << 40u32;
         let e = choose_multiplier(&big(1), &big(3), &x_max, 20);
-        assert!(matches!(e, Err(FixedError::MultiplierTooWide { max: 20, .. })));
+        assert!(matches!(
+            e,
+            Err(FixedError::MultiplierTooWide { max: 20, .. })
+        ));
         let m = choose_multiplier(&big(1), &big(3), &x_max, 63).unwrap();
         assert!(m.mult < 1i128 << 63);
         // A wide exact dyadic multiplier is rejected, not truncated.

@@ -234,13 +234,22 @@ mod tests {
                     assert!(any.exact);
                     assert!(same_ratio(&want, &any.num, &any.den), "{p}/{q} X={x_max}");
                     let window = scan_window(&bp, &bq, &bx);
-                    assert!(same_ratio(&want, &window.num, &window.den), "window {p}/{q}");
+                    assert!(
+                        same_ratio(&want, &window.num, &window.den),
+                        "window {p}/{q}"
+                    );
                     let blocks = scan_blocks(&bp, &bq, &bx);
-                    assert!(same_ratio(&want, &blocks.num, &blocks.den), "blocks {p}/{q}");
+                    assert!(
+                        same_ratio(&want, &blocks.num, &blocks.den),
+                        "blocks {p}/{q}"
+                    );
                     // Force the gap search (window limit 0), unbounded.
                     let gaps = scan_gaps(&bp, &bq, &bx, u64::MAX);
                     assert!(gaps.exact);
-                    assert!(same_ratio(&want, &gaps.num, &gaps.den), "gaps {p}/{q} X={x_max}");
+                    assert!(
+                        same_ratio(&want, &gaps.num, &gaps.den),
+                        "gaps {p}/{q} X={x_max}"
+                    );
                     gap_scans += 1;
                     // Cut short: a lower bound, exact only if it still finished.
                     let cut = scan_gaps(&bp, &bq, &bx, 1);

@@ -1,0 +1,79 @@
+//! `report.json`: what a compiled model contains and costs.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use zkc_ir::{geometry, Graph, Op};
+use zkc_passes::PassReport;
+
+/// One pass of the pipeline, as reported.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct PassLine {
+    /// Pass name.
+    pub pass: String,
+    /// Rewrites made.
+    pub changes: usize,
+    /// Nodes after the pass.
+    pub nodes: usize,
+}
+
+/// The contents of `report.json`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Report {
+    /// Model name (file stem).
+    pub model: String,
+    /// The ONNX file compiled.
+    pub source: String,
+    /// ONNX opset.
+    pub opset: i64,
+    /// Ops by kind in the compiled graph (constants and inputs excluded).
+    pub ops: BTreeMap<String, usize>,
+    /// Multiply-accumulates of Conv, ConvTranspose and Gemm.
+    pub macs: usize,
+    /// Elements of all constants (weights, biases, parameters).
+    pub params: usize,
+    /// The passes run, in order.
+    pub passes: Vec<PassLine>,
+}
+
+/// Counts ops by kind, MACs and parameters of a graph.
+pub fn graph_stats(g: &Graph) -> (BTreeMap<String, usize>, usize, usize) {
+    let mut ops = BTreeMap::new();
+    let (mut macs, mut params) = (0, 0);
+    for id in g.ids() {
+        let op = g.op(id);
+        match op {
+            Op::Input { .. } => continue,
+            Op::Const(t) => {
+                params += t.len();
+                continue;
+            }
+            _ => {}
+        }
+        *ops.entry(op.kind().to_string()).or_insert(0) += 1;
+        let ins = g.inputs(id);
+        let sh = |i: usize| g.shape(ins[i]);
+        macs += match op {
+            Op::Conv { window, groups, .. } => {
+                geometry::conv_taps(window, *groups, sh(0), sh(1), g.shape(id)).macs()
+            }
+            Op::ConvTranspose { window, groups, .. } => {
+                geometry::conv_transpose_taps(window, *groups, sh(0), sh(1), g.shape(id)).macs()
+            }
+            Op::Gemm { .. } => geometry::gemm_taps(sh(0), sh(1)).macs(),
+            _ => 0,
+        };
+    }
+    (ops, macs, params)
+}
+
+/// Converts pipeline reports.
+pub fn pass_lines(r: &[PassReport]) -> Vec<PassLine> {
+    r.iter()
+        .map(|p| PassLine {
+            pass: p.pass.to_string(),
+            changes: p.changes,
+            nodes: p.nodes,
+        })
+        .collect()
+}

@@ -1,0 +1,96 @@
+//! The pass interface and the fixed pipelines.
+
+use zkc_ir::{validate, Graph, Stage};
+
+use crate::PassError;
+
+/// An IR-to-IR rewrite.
+pub trait Pass {
+    /// Stable name: the file the pass lives in, without `.rs`.
+    fn name(&self) -> &'static str;
+    /// The stage of the graph the pass produces (checked after it runs).
+    fn produces(&self) -> Stage {
+        Stage::Float
+    }
+    /// Rewrites the graph; returns how many rewrites it made.
+    fn run(&self, g: &mut Graph) -> Result<usize, PassError>;
+}
+
+/// What one pass did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PassReport {
+    /// The pass name.
+    pub pass: &'static str,
+    /// Number of rewrites.
+    pub changes: usize,
+    /// Number of nodes after the pass.
+    pub nodes: usize,
+}
+
+/// Passes run in a fixed order; the graph is validated after each one.
+pub struct Pipeline {
+    passes: Vec<Box<dyn Pass>>,
+}
+
+impl Pipeline {
+    /// A pipeline of the given passes.
+    pub fn new(passes: Vec<Box<dyn Pass>>) -> Self {
+        Pipeline { passes }
+    }
+
+    /// The float pipeline: constant folding, dead-node removal, no-op
+    /// removal, BatchNorm (and per-channel affine) folding, activation
+    /// fusion, and a final dead-node removal.
+    pub fn float() -> Self {
+        Pipeline::new(vec![
+            Box::new(crate::fold_constants::FoldConstants),
+            Box::new(crate::remove_dead::RemoveDead),
+            Box::new(crate::remove_noops::RemoveNoops),
+            Box::new(crate::fold_batch_norm::FoldBatchNorm),
+            Box::new(crate::fuse_activations::FuseActivations),
+            Box::new(crate::remove_dead::RemoveDead),
+        ])
+    }
+
+    /// The pass names in order.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.passes.iter().map(|p| p.name()).collect()
+    }
+
+    /// Runs every pass in order, validating after each, and calls `after`
+    /// with the pass name and the graph after it (for `zkc inspect`).
+    pub fn run(
+        &self,
+        g: &mut Graph,
+        mut after: impl FnMut(&'static str, &Graph),
+    ) -> Result<Vec<PassReport>, PassError> {
+        let mut reports = vec![];
+        for p in &self.passes {
+            let changes = p.run(g)?;
+            validate(g, p.produces()).map_err(|source| PassError::Ir {
+                pass: p.name(),
+                source,
+            })?;
+            after(p.name(), g);
+            reports.push(PassReport {
+                pass: p.name(),
+                changes,
+                nodes: g.len(),
+            });
+        }
+        Ok(reports)
+    }
+}
+
+/// Every float pass by name (for tests and tools that run one pass).
+pub fn pass_by_name(name: &str) -> Option<Box<dyn Pass>> {
+    let p: Box<dyn Pass> = match name {
+        "fold_constants" => Box::new(crate::fold_constants::FoldConstants),
+        "remove_dead" => Box::new(crate::remove_dead::RemoveDead),
+        "remove_noops" => Box::new(crate::remove_noops::RemoveNoops),
+        "fold_batch_norm" => Box::new(crate::fold_batch_norm::FoldBatchNorm),
+        "fuse_activations" => Box::new(crate::fuse_activations::FuseActivations),
+        _ => return None,
+    };
+    Some(p)
+}

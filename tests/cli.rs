@@ -1,0 +1,287 @@
+//! The `zkc` binary end to end: success paths and bad input. Every bad input
+//! must give a one-line error on stderr, a non-zero exit, no panic, and
+//! leave nothing in the output directory.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn zkc(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_zkc"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("run zkc")
+}
+
+fn tempdir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("zkc-cli-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Asserts a clean failure: non-zero exit, one line on stderr containing
+/// every `needle`, no panic, and no output directory.
+fn assert_fails(out: &Output, needles: &[&str], dir: &Path) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "expected failure, got success; stderr: {err}"
+    );
+    assert!(!err.contains("panicked"), "panic: {err}");
+    assert_eq!(
+        err.trim_end().lines().count(),
+        1,
+        "expected one line, got: {err}"
+    );
+    for n in needles {
+        assert!(err.contains(n), "stderr {err:?} does not mention {n:?}");
+    }
+    assert!(!dir.exists(), "{} was written", dir.display());
+}
+
+fn write_model(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+#[test]
+fn compile_writes_artifact_and_report() {
+    let d = tempdir("ok");
+    let model = common::root().join("models/digits_cnn.onnx");
+    let out = zkc(&["compile", model.to_str().unwrap(), "--json"], &d);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["ops"]["conv"], 2);
+    assert!(report["macs"].as_u64().unwrap() > 10_000);
+    let art = d.join("digits_cnn.zkc");
+    for f in ["manifest.json", "report.json", "float.ir"] {
+        assert!(art.join(f).is_file(), "{f} missing");
+    }
+    // The artifact's IR parses back to a valid graph.
+    let text = std::fs::read_to_string(art.join("float.ir")).unwrap();
+    let g = zkc_ir::parse_graph(&text).unwrap();
+    zkc_ir::validate_final(&g, zkc_ir::Stage::Float).unwrap();
+    // Recompiling over an existing artifact replaces it.
+    let again = zkc(&["compile", model.to_str().unwrap()], &d);
+    assert!(again.status.success());
+}
+
+#[test]
+fn inspect_prints_every_pass() {
+    let d = tempdir("inspect");
+    let model = common::root().join("models/digits_resnet.onnx");
+    let out = zkc(&["inspect", model.to_str().unwrap()], &d);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for p in [
+        "import",
+        "fold_constants",
+        "fold_batch_norm",
+        "fuse_activations",
+    ] {
+        assert!(text.contains(&format!("// after {p}")), "missing {p}");
+    }
+    assert!(text.contains("batch_norm"), "import shows BatchNorm");
+    let bad = zkc(&["inspect", model.to_str().unwrap(), "--pass", "nope"], &d);
+    assert_fails(&bad, &["no pass named nope"], &d.join("nothing"));
+}
+
+#[test]
+fn missing_file() {
+    let d = tempdir("missing");
+    let out = zkc(&["compile", "does_not_exist.onnx", "-o", "out.zkc"], &d);
+    assert_fails(
+        &out,
+        &["does_not_exist.onnx", "cannot read"],
+        &d.join("out.zkc"),
+    );
+}
+
+#[test]
+fn truncated_onnx() {
+    let d = tempdir("trunc");
+    let good = std::fs::read(common::root().join("models/digits_mlp.onnx")).unwrap();
+    let m = write_model(&d, "trunc.onnx", &good[..good.len() / 2]);
+    let out = zkc(&["compile", m.to_str().unwrap(), "-o", "out.zkc"], &d);
+    assert_fails(
+        &out,
+        &["trunc.onnx", "not a valid ONNX model"],
+        &d.join("out.zkc"),
+    );
+}
+
+#[test]
+fn random_bytes_and_empty_file() {
+    let d = tempdir("random");
+    let bytes: Vec<u8> = common::random_vec(4096, 7)
+        .iter()
+        .map(|x| (x * 127.0) as i8 as u8)
+        .collect();
+    let m = write_model(&d, "random.onnx", &bytes);
+    let out = zkc(&["compile", m.to_str().unwrap(), "-o", "out.zkc"], &d);
+    assert_fails(&out, &["random.onnx"], &d.join("out.zkc"));
+    let e = write_model(&d, "empty.onnx", b"");
+    let out = zkc(&["compile", e.to_str().unwrap(), "-o", "out.zkc"], &d);
+    assert_fails(&out, &["empty.onnx", "empty"], &d.join("out.zkc"));
+}
+
+/// A minimal ONNX file built by hand with the protobuf encoding, so the tests
+/// need no Python.
+mod onnx_bytes {
+    fn varint(mut v: u64, out: &mut Vec<u8>) {
+        loop {
+            let b = (v & 0x7f) as u8;
+            v >>= 7;
+            if v == 0 {
+                out.push(b);
+                return;
+            }
+            out.push(b | 0x80);
+        }
+    }
+    fn field(num: u32, bytes: &[u8], out: &mut Vec<u8>) {
+        varint(u64::from(num) << 3 | 2, out);
+        varint(bytes.len() as u64, out);
+        out.extend_from_slice(bytes);
+    }
+    fn int_field(num: u32, v: u64, out: &mut Vec<u8>) {
+        varint(u64::from(num) << 3, out);
+        varint(v, out);
+    }
+    /// ValueInfoProto of a float tensor; `dims` None means no shape at all.
+    fn value_info(name: &str, dims: Option<&[i64]>) -> Vec<u8> {
+        let mut tensor_type = vec![];
+        int_field(1, 1, &mut tensor_type); // elem_type FLOAT
+        if let Some(dims) = dims {
+            let mut shape = vec![];
+            for &d in dims {
+                let mut dim = vec![];
+                if d > 0 {
+                    int_field(1, d as u64, &mut dim);
+                } else {
+                    field(2, b"N", &mut dim);
+                }
+                field(1, &dim, &mut shape);
+            }
+            field(2, &shape, &mut tensor_type);
+        }
+        let mut ty = vec![];
+        field(1, &tensor_type, &mut ty);
+        let mut vi = vec![];
+        field(1, name.as_bytes(), &mut vi);
+        field(2, &ty, &mut vi);
+        vi
+    }
+    /// A model with the given nodes `(op, inputs, output)`, graph inputs and output.
+    pub fn model(
+        nodes: &[(&str, &[&str], &str)],
+        inputs: &[(&str, Option<&[i64]>)],
+        output: &str,
+    ) -> Vec<u8> {
+        let mut graph = vec![];
+        for (op, ins, out) in nodes {
+            let mut n = vec![];
+            for i in *ins {
+                field(1, i.as_bytes(), &mut n);
+            }
+            field(2, out.as_bytes(), &mut n);
+            field(3, format!("node_{out}").as_bytes(), &mut n);
+            field(4, op.as_bytes(), &mut n);
+            field(1, &n, &mut graph);
+        }
+        field(2, b"g", &mut graph);
+        for (name, dims) in inputs {
+            field(11, &value_info(name, *dims), &mut graph);
+        }
+        field(12, &value_info(output, None), &mut graph);
+        let mut m = vec![];
+        int_field(1, 8, &mut m); // ir_version
+        let mut opset = vec![];
+        int_field(2, 13, &mut opset);
+        field(8, &opset, &mut m);
+        field(7, &graph, &mut m);
+        m
+    }
+}
+
+#[test]
+fn unsupported_op() {
+    let d = tempdir("unsup");
+    let bytes = onnx_bytes::model(&[("Softmax", &["x"], "y")], &[("x", Some(&[0, 4]))], "y");
+    let m = write_model(&d, "softmax.onnx", &bytes);
+    let out = zkc(&["compile", m.to_str().unwrap(), "-o", "out.zkc"], &d);
+    assert_fails(
+        &out,
+        &["unsupported ONNX op Softmax", "node_y", "softmax.onnx"],
+        &d.join("out.zkc"),
+    );
+}
+
+#[test]
+fn div_by_non_constant() {
+    let d = tempdir("div");
+    let bytes = onnx_bytes::model(
+        &[("Div", &["x", "z"], "y")],
+        &[("x", Some(&[0, 4])), ("z", Some(&[0, 4]))],
+        "y",
+    );
+    let m = write_model(&d, "div.onnx", &bytes);
+    let out = zkc(&["compile", m.to_str().unwrap(), "-o", "out.zkc"], &d);
+    assert_fails(
+        &out,
+        &["unsupported ONNX op Div", "non-constant", "div.onnx"],
+        &d.join("out.zkc"),
+    );
+}
+
+#[test]
+fn two_inputs_of_unknown_shape() {
+    let d = tempdir("unknown");
+    let bytes = onnx_bytes::model(
+        &[("Add", &["a", "b"], "y")],
+        &[("a", None), ("b", None)],
+        "y",
+    );
+    let m = write_model(&d, "unknown.onnx", &bytes);
+    let out = zkc(&["compile", m.to_str().unwrap(), "-o", "out.zkc"], &d);
+    assert_fails(
+        &out,
+        &["unknown.onnx", "input a", "unknown shape"],
+        &d.join("out.zkc"),
+    );
+}
+
+#[test]
+fn output_dir_that_is_not_an_artifact_is_refused() {
+    let d = tempdir("notart");
+    std::fs::create_dir_all(d.join("precious")).unwrap();
+    std::fs::write(d.join("precious/keep.txt"), b"data").unwrap();
+    let model = common::root().join("models/digits_mlp.onnx");
+    let out = zkc(&["compile", model.to_str().unwrap(), "-o", "precious"], &d);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a zkc artifact"));
+    assert_eq!(std::fs::read(d.join("precious/keep.txt")).unwrap(), b"data");
+}
+
+#[test]
+fn help_and_version() {
+    let d = tempdir("help");
+    for args in [
+        &["--help"][..],
+        &["--version"],
+        &["compile", "--help"],
+        &["inspect", "--help"],
+    ] {
+        let out = zkc(args, &d);
+        assert!(out.status.success(), "{args:?}");
+        assert!(!out.stdout.is_empty());
+    }
+}

@@ -1,0 +1,65 @@
+//! Shared helpers of the end-to-end tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The project's own models: `(name, onnx path)`.
+pub fn models() -> Vec<(String, PathBuf)> {
+    let mut v: Vec<(String, PathBuf)> = std::fs::read_dir(root().join("models"))
+        .expect("models/ exists")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "onnx"))
+        .map(|p| (p.file_stem().unwrap().to_string_lossy().to_string(), p))
+        .collect();
+    v.sort();
+    assert!(v.len() >= 5, "expected the five bundled models");
+    v
+}
+
+/// The external corpus (`../shared/corpus/ezkl`), when present:
+/// `(name, network.onnx, input.json)`.
+pub fn corpus() -> Vec<(String, PathBuf, PathBuf)> {
+    let dir = root().join("../shared/corpus/ezkl");
+    let Ok(rd) = std::fs::read_dir(&dir) else {
+        eprintln!("note: {} not found, corpus cases skipped", dir.display());
+        return vec![];
+    };
+    let mut v: Vec<_> = rd
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join("network.onnx").is_file())
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().to_string(),
+                p.join("network.onnx"),
+                p.join("input.json"),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// A deterministic pseudo-random vector in [-1, 1) (xorshift).
+pub fn random_vec(n: usize, seed: u64) -> Vec<f32> {
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+        })
+        .collect()
+}
+
+/// Largest `|a - b|` relative to `max(1, max |b|)`.
+pub fn rel_err(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len(), "output lengths differ");
+    let scale = b.iter().fold(1f32, |m, x| m.max(x.abs()));
+    a.iter().zip(b).fold(0f32, |m, (x, y)| m.max((x - y).abs())) / scale
+}
