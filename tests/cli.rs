@@ -285,3 +285,229 @@ fn help_and_version() {
         assert!(!out.stdout.is_empty());
     }
 }
+
+/// Compiles digits_mlp into `d/mlp.zkc` (with its calibration set).
+fn compiled_mlp(d: &Path) -> PathBuf {
+    let m = common::root().join("models/digits_mlp");
+    let out = zkc(
+        &[
+            "compile",
+            m.with_extension("onnx").to_str().unwrap(),
+            "--calibration",
+            m.join("calibration.json").to_str().unwrap(),
+            "-o",
+            "mlp.zkc",
+        ],
+        d,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    d.join("mlp.zkc")
+}
+
+#[test]
+fn run_eval_and_experiment() {
+    let d = tempdir("runeval");
+    let art = compiled_mlp(&d);
+    let m = common::root().join("models/digits_mlp");
+    let input = m.join("input.json");
+    let out = zkc(
+        &[
+            "run",
+            art.to_str().unwrap(),
+            "--input",
+            input.to_str().unwrap(),
+            "--json",
+        ],
+        &d,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["outputs"][0].as_array().unwrap().len(), 10);
+    assert!(v["max_abs_error"].as_f64().unwrap() < 1.0);
+    let data = m.join("data.json");
+    let out = zkc(
+        &[
+            "eval",
+            art.to_str().unwrap(),
+            "--data",
+            data.to_str().unwrap(),
+            "--json",
+        ],
+        &d,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for k in [
+        "samples",
+        "float_accuracy",
+        "quantized_accuracy",
+        "agreement",
+    ] {
+        assert!(v.get(k).is_some(), "eval --json lacks {k}: {v}");
+    }
+    assert_eq!(v["samples"], 360);
+    let onnx = m.with_extension("onnx");
+    let out = zkc(
+        &[
+            "experiment",
+            onnx.to_str().unwrap(),
+            "--data",
+            data.to_str().unwrap(),
+            "--bits",
+            "6,8",
+            "-o",
+            "exp",
+        ],
+        &d,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = std::fs::read_to_string(d.join("exp/experiment.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    assert!(std::fs::read_to_string(d.join("exp/accuracy.svg"))
+        .unwrap()
+        .contains("<polyline"));
+    assert!(std::fs::read_to_string(d.join("exp/layers.csv"))
+        .unwrap()
+        .contains("/fc1/Gemm"));
+}
+
+/// Runs `zkc run` or `zkc eval` on a file with `contents` and expects a clean
+/// failure mentioning `needles`.
+fn bad_data(cmd: &str, flag: &str, contents: &str, needles: &[&str]) {
+    let d = tempdir(&format!(
+        "bad-{cmd}-{}",
+        needles[0].len() * 31 + contents.len()
+    ));
+    let art = compiled_mlp(&d);
+    std::fs::write(d.join("bad.json"), contents).unwrap();
+    let out = zkc(&[cmd, art.to_str().unwrap(), flag, "bad.json"], &d);
+    assert_fails(&out, needles, &d.join("nothing"));
+}
+
+#[test]
+fn bad_inputs_for_run() {
+    bad_data(
+        "run",
+        "--input",
+        r#"{"input_data": [[1, 2, 3]]}"#,
+        &["bad.json", "64 values", "3 values"],
+    );
+    bad_data(
+        "run",
+        "--input",
+        r#"{"input_data": [[null]]}"#,
+        &["bad.json", "NaN"],
+    );
+    bad_data(
+        "run",
+        "--input",
+        r#"{"input_data": [[1e999]]}"#,
+        &["bad.json"],
+    );
+    bad_data(
+        "run",
+        "--input",
+        "not json at all",
+        &["bad.json", "not valid JSON"],
+    );
+    bad_data(
+        "run",
+        "--input",
+        r#"{"inputs": [[1]]}"#,
+        &["bad.json", "input_data"],
+    );
+    bad_data(
+        "run",
+        "--input",
+        r#"{"input_data": [["a"]]}"#,
+        &["bad.json", "string"],
+    );
+}
+
+#[test]
+fn bad_data_for_eval() {
+    let row: Vec<String> = (0..64).map(|i| (i % 3).to_string()).collect();
+    let row = format!("[{}]", row.join(","));
+    bad_data(
+        "eval",
+        "--data",
+        &format!(r#"{{"inputs": [{row}, [1,2]], "labels": [1, 2]}}"#),
+        &["bad.json", "sample 1"],
+    );
+    bad_data(
+        "eval",
+        "--data",
+        &format!(r#"{{"inputs": [{row}]}}"#),
+        &["bad.json", "labels"],
+    );
+    bad_data(
+        "eval",
+        "--data",
+        &format!(r#"{{"inputs": [{row}], "labels": [1, 2]}}"#),
+        &["bad.json", "2 labels for 1 samples"],
+    );
+}
+
+#[test]
+fn bad_artifacts_and_options() {
+    let d = tempdir("badart");
+    let input = common::root().join("models/digits_mlp/input.json");
+    let out = zkc(
+        &["run", "missing.zkc", "--input", input.to_str().unwrap()],
+        &d,
+    );
+    assert_fails(&out, &["missing.zkc", "zkc compile"], &d.join("nothing"));
+    let art = compiled_mlp(&d);
+    std::fs::write(art.join("quantized.ir"), "graph x {\n  %0 = garbage\n}\n").unwrap();
+    let out = zkc(
+        &[
+            "run",
+            art.to_str().unwrap(),
+            "--input",
+            input.to_str().unwrap(),
+        ],
+        &d,
+    );
+    assert_fails(&out, &["quantized.ir", "recompile"], &d.join("nothing"));
+    let model = common::root().join("models/digits_mlp.onnx");
+    let out = zkc(
+        &[
+            "compile",
+            model.to_str().unwrap(),
+            "--bits",
+            "3",
+            "-o",
+            "b3.zkc",
+        ],
+        &d,
+    );
+    assert_fails(&out, &["--bits 3"], &d.join("b3.zkc"));
+    let out = zkc(
+        &[
+            "compile",
+            model.to_str().unwrap(),
+            "--calibration",
+            "nope.json",
+            "-o",
+            "c.zkc",
+        ],
+        &d,
+    );
+    assert_fails(&out, &["nope.json"], &d.join("c.zkc"));
+}

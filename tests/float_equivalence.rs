@@ -15,12 +15,7 @@ const TOL: f32 = 1e-4;
 fn check(name: &str, model: &Path, inputs: &[Vec<Vec<f32>>]) {
     let compiled =
         zkc::compile::compile_float(model, |_, _| {}).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let shapes: Vec<Vec<usize>> = compiled
-        .manifest
-        .inputs
-        .iter()
-        .map(|i| i.shape.clone())
-        .collect();
+    let shapes: Vec<Vec<usize>> = compiled.inputs.iter().map(|i| i.shape.clone()).collect();
     let tract =
         zkc_onnx::TractReference::load(model, &shapes).unwrap_or_else(|e| panic!("{name}: {e}"));
     for (k, input) in inputs.iter().enumerate() {
@@ -60,8 +55,8 @@ fn bundled_models_match_tract() {
     for (name, path) in common::models() {
         let m = zkc::compile::compile_float(&path, |_, _| {}).unwrap();
         let input_json = common::root().join("models").join(&name).join("input.json");
-        let mut samples = vec![zkc::data::read_input(&input_json, &m.manifest.inputs).unwrap()];
-        samples.extend(random_inputs(&m.manifest.inputs, 3));
+        let mut samples = vec![zkc::data::read_input(&input_json, &m.inputs).unwrap()];
+        samples.extend(random_inputs(&m.inputs, 3));
         check(&name, &path, &samples);
     }
 }
@@ -71,10 +66,11 @@ fn corpus_networks_match_tract() {
     for (name, path, input_json) in common::corpus() {
         let m =
             zkc::compile::compile_float(&path, |_, _| {}).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let mut samples = vec![zkc::data::read_input(&input_json, &m.manifest.inputs)
-            .unwrap_or_else(|e| panic!("{name}: {e}"))];
+        let mut samples =
+            vec![zkc::data::read_input(&input_json, &m.inputs)
+                .unwrap_or_else(|e| panic!("{name}: {e}"))];
         // Two corpus networks give trivial outputs on their own input: random inputs too.
-        samples.extend(random_inputs(&m.manifest.inputs, 3));
+        samples.extend(random_inputs(&m.inputs, 3));
         check(&name, &path, &samples);
     }
 }

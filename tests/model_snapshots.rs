@@ -1,16 +1,36 @@
-//! IR snapshot of every bundled model after the float pipeline (constants
+//! IR snapshots of every bundled model: after the float pipeline, and after
+//! quantization at 8 bits with the model's calibration set (constants
 //! larger than 16 elements print as digests, so a weight change shows up as
 //! a digest change).
 
 mod common;
 
+use zkc::quantize::{quantize, QuantOptions};
+
 #[test]
-fn bundled_models_after_float_pipeline() {
+fn bundled_models_after_pipelines() {
     for (name, path) in common::models() {
         let c =
             zkc::compile::compile_float(&path, |_, _| {}).unwrap_or_else(|e| panic!("{name}: {e}"));
         zkc_ir::validate_final(&c.graph, zkc_ir::Stage::Float).unwrap();
-        let text = zkc_ir::print_graph(&c.graph).unwrap();
-        insta::assert_snapshot!(format!("{name}_float"), text);
+        insta::assert_snapshot!(
+            format!("{name}_float"),
+            zkc_ir::print_graph(&c.graph).unwrap()
+        );
+        let opts = QuantOptions {
+            calibration: Some(
+                common::root()
+                    .join("models")
+                    .join(&name)
+                    .join("calibration.json"),
+            ),
+            ..QuantOptions::default()
+        };
+        let q = quantize(&c, &opts, |_, _| {}).unwrap_or_else(|e| panic!("{name}: {e}"));
+        zkc_ir::validate_final(&q.graph, zkc_ir::Stage::Quantized).unwrap();
+        insta::assert_snapshot!(
+            format!("{name}_quantized"),
+            zkc_ir::print_graph(&q.graph).unwrap()
+        );
     }
 }

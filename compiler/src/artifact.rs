@@ -1,9 +1,11 @@
 //! The artifact directory (`<model>.zkc/`): written atomically, read back
 //! with clear errors.
 //!
-//! Layout: `manifest.json` (format version, model, inputs, outputs),
-//! `float.ir` (the float IR after the float pipeline, every constant in
-//! full, readable by [`zkc_ir::parse_graph`]) and `report.json`.
+//! Layout: `manifest.json` (format version, model, inputs, outputs,
+//! quantization settings and calibration), `float.ir` (the float IR after
+//! the float pipeline) and `quantized.ir` (the quantized IR, with bounds),
+//! both with every constant in full and readable by
+//! [`zkc_ir::parse_graph`], and `report.json`.
 
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -42,6 +44,8 @@ pub struct Manifest {
     pub inputs: Vec<ManifestInput>,
     /// ONNX output names.
     pub outputs: Vec<String>,
+    /// How the quantized graph was made.
+    pub quantization: crate::quantize::QuantInfo,
 }
 
 /// The default artifact directory for a model file: `<stem>.zkc` in the
@@ -154,4 +158,25 @@ pub fn read_manifest(dir: &Path) -> Result<Manifest> {
         });
     }
     Ok(m)
+}
+
+/// Writes `files` as the directory `dir` atomically, like
+/// [`write_dir_atomically`], for outputs that are not model artifacts
+/// (experiment results): an existing `dir` is replaced only if it holds
+/// nothing but files of the same names.
+pub fn write_plain_dir_atomically(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<()> {
+    if dir.exists() {
+        let names: Vec<String> = std::fs::read_dir(dir)
+            .map_err(|e| io_err(dir, e))?
+            .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().to_string()))
+            .collect();
+        if !names.iter().all(|n| files.iter().any(|(f, _)| f == n)) {
+            return Err(io_err(
+                dir,
+                "exists and holds other files; choose another output with -o",
+            ));
+        }
+        std::fs::remove_dir_all(dir).map_err(|e| io_err(dir, e))?;
+    }
+    write_dir_atomically(dir, files)
 }

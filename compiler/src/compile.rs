@@ -6,16 +6,35 @@ use zkc_ir::{print_graph, print_graph_full, Graph};
 use zkc_passes::Pipeline;
 
 use crate::artifact::{write_dir_atomically, Manifest, ManifestInput, FORMAT_VERSION};
+use crate::quantize::{quantize, QuantOptions, QuantizedModel};
 use crate::report::{graph_stats, pass_lines, Report};
 use crate::Result;
 
 /// A model compiled through the float pipeline.
+#[derive(Clone)]
 pub struct Compiled {
     /// The float graph after the pipeline.
     pub graph: Graph,
-    /// The manifest to write.
+    /// The model's inputs.
+    pub inputs: Vec<ManifestInput>,
+    /// ONNX output names.
+    pub outputs: Vec<String>,
+    /// ONNX opset.
+    pub opset: i64,
+    /// The float passes run.
+    pub passes: Vec<crate::report::PassLine>,
+}
+
+/// A model compiled all the way: float and quantized graphs, manifest and
+/// report.
+pub struct Artifact {
+    /// The float half.
+    pub float: Compiled,
+    /// The quantized half.
+    pub quant: QuantizedModel,
+    /// `manifest.json`.
     pub manifest: Manifest,
-    /// The report to write.
+    /// `report.json`.
     pub report: Report,
 }
 
@@ -26,12 +45,8 @@ pub fn compile_float(model: &Path, mut after: impl FnMut(&str, &Graph)) -> Resul
     let mut graph = imported.graph;
     after("import", &graph);
     let reports = Pipeline::float().run(&mut graph, |name, g| after(name, g))?;
-    let (ops, macs, params) = graph_stats(&graph);
-    let manifest = Manifest {
-        format_version: FORMAT_VERSION,
-        zkc_version: env!("CARGO_PKG_VERSION").to_string(),
-        model: graph.name.clone(),
-        source: model.display().to_string(),
+    Ok(Compiled {
+        graph,
         inputs: imported
             .inputs
             .iter()
@@ -41,41 +56,77 @@ pub fn compile_float(model: &Path, mut after: impl FnMut(&str, &Graph)) -> Resul
             })
             .collect(),
         outputs: imported.outputs.clone(),
-    };
-    let report = Report {
-        model: graph.name.clone(),
-        source: model.display().to_string(),
         opset: imported.opset,
-        ops,
-        macs,
-        params,
         passes: pass_lines(&reports),
-    };
-    Ok(Compiled {
-        graph,
-        manifest,
-        report,
     })
 }
 
+/// Compiles `model` through the float and quantization pipelines.
+pub fn compile(model: &Path, opts: &QuantOptions) -> Result<Artifact> {
+    let float = compile_float(model, |_, _| {})?;
+    let quant = quantize(&float, opts, |_, _| {})?;
+    Ok(assemble(model, float, quant))
+}
+
+/// Builds manifest and report from the two halves.
+pub fn assemble(model: &Path, float: Compiled, quant: QuantizedModel) -> Artifact {
+    let (ops, macs, params) = graph_stats(&float.graph);
+    let (quantized_ops, _, _) = graph_stats(&quant.graph);
+    let manifest = Manifest {
+        format_version: FORMAT_VERSION,
+        zkc_version: env!("CARGO_PKG_VERSION").to_string(),
+        model: float.graph.name.clone(),
+        source: model.display().to_string(),
+        inputs: float.inputs.clone(),
+        outputs: float.outputs.clone(),
+        quantization: quant.info.clone(),
+    };
+    let mut passes = float.passes.clone();
+    passes.extend(quant.passes.iter().cloned());
+    let report = Report {
+        model: float.graph.name.clone(),
+        source: model.display().to_string(),
+        opset: float.opset,
+        ops,
+        macs,
+        params,
+        quantized_ops,
+        quantization: quant.info.clone(),
+        passes,
+    };
+    Artifact {
+        float,
+        quant,
+        manifest,
+        report,
+    }
+}
+
 /// Writes the artifact directory for a compiled model (atomically).
-pub fn write_artifact(dir: &Path, c: &Compiled) -> Result<()> {
+pub fn write_artifact(dir: &Path, a: &Artifact) -> Result<()> {
     let files: Vec<(&str, Vec<u8>)> = vec![
-        ("manifest.json", json_bytes(&c.manifest)?),
-        ("report.json", json_bytes(&c.report)?),
-        ("float.ir", print_graph_full(&c.graph)?.into_bytes()),
+        ("manifest.json", json_bytes(&a.manifest)?),
+        ("report.json", json_bytes(&a.report)?),
+        ("float.ir", print_graph_full(&a.float.graph)?.into_bytes()),
+        (
+            "quantized.ir",
+            print_graph_full(&a.quant.graph)?.into_bytes(),
+        ),
     ];
     write_dir_atomically(dir, &files)
 }
 
-/// The IR after the import and after every pass, as `zkc inspect` prints it.
-pub fn inspect(model: &Path) -> Result<Vec<(String, String)>> {
+/// The IR after the import and after every pass (float, then
+/// quantization), as `zkc inspect` prints it.
+pub fn inspect(model: &Path, opts: &QuantOptions) -> Result<Vec<(String, String)>> {
     let mut stages = vec![];
     let mut err = None;
-    compile_float(model, |name, g| match print_graph(g) {
+    let mut record = |name: &str, g: &Graph| match print_graph(g) {
         Ok(text) => stages.push((name.to_string(), text)),
         Err(e) => err = Some(e),
-    })?;
+    };
+    let float = compile_float(model, &mut record)?;
+    quantize(&float, opts, |name, g| record(name, g))?;
     if let Some(e) = err {
         return Err(e.into());
     }

@@ -6,6 +6,11 @@
 pub mod artifact;
 pub mod compile;
 pub mod data;
+pub mod evaluate;
+pub mod experiment;
+pub mod model;
+pub mod plot;
+pub mod quantize;
 pub mod report;
 
 /// Errors of the driver, each a one-line message that says what to do.

@@ -1,10 +1,13 @@
 //! The `zkc` command line.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+use zkc::artifact::default_dir;
+use zkc::quantize::QuantOptions;
+use zkc_passes::QuantConfig;
 
 /// zkc: compile ONNX models into integer-only programs and Halo2 circuits,
 /// and prove their inference with no trusted setup.
@@ -15,15 +18,58 @@ struct Cli {
     command: Command,
 }
 
+/// Quantization settings shared by compile, inspect and experiment.
+#[derive(Args, Clone)]
+struct QuantArgs {
+    /// Calibration data: a data.json ({"inputs": [...]}) or an input.json.
+    /// Without it zkc calibrates on a synthetic sample (and warns).
+    #[arg(long, value_name = "FILE")]
+    calibration: Option<PathBuf>,
+    /// Signed bits of activations (4 to 16).
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    bits: u32,
+    /// Signed bits of weights (4 to 16) [default: 8].
+    #[arg(long, value_name = "N")]
+    weight_bits: Option<u32>,
+    /// One weight scale per output channel instead of per tensor.
+    #[arg(long)]
+    per_channel: bool,
+    /// Seed of the synthetic calibration sample.
+    #[arg(long, default_value_t = 1, value_name = "SEED")]
+    seed: u64,
+}
+
+impl QuantArgs {
+    fn options(&self) -> QuantOptions {
+        QuantOptions {
+            cfg: QuantConfig::new(self.bits, self.weight_bits.unwrap_or(8), self.per_channel),
+            calibration: self.calibration.clone(),
+            seed: self.seed,
+        }
+    }
+
+    fn warn_if_synthetic(&self) {
+        if self.calibration.is_none() {
+            eprintln!(
+                "warning: no --calibration given; calibrating on {} synthetic samples (seed {}); real data gives better accuracy",
+                zkc::quantize::SYNTHETIC_SAMPLES,
+                self.seed
+            );
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
-    /// Compile an ONNX model into an artifact directory (IR, report).
+    /// Compile an ONNX model into an artifact directory (IR, quantized IR, report).
     Compile {
         /// The ONNX model (e.g. exported from PyTorch with torch.onnx.export).
         model: PathBuf,
         /// Output directory [default: <model stem>.zkc in the current directory].
         #[arg(short, long, value_name = "DIR")]
         out: Option<PathBuf>,
+        #[command(flatten)]
+        quant: QuantArgs,
         /// Print one JSON object (the report) on stdout instead of a summary.
         #[arg(long)]
         json: bool,
@@ -35,6 +81,57 @@ enum Command {
         /// Print only the IR after this pass (e.g. fold_batch_norm).
         #[arg(long, value_name = "PASS")]
         pass: Option<String>,
+        #[command(flatten)]
+        quant: QuantArgs,
+    },
+    /// Run a compiled model on one input: quantized and float outputs, error, clamps.
+    Run {
+        /// The artifact directory written by `zkc compile`.
+        dir: PathBuf,
+        /// The input: {"input_data": [[...]]}.
+        #[arg(long, value_name = "INPUT.json")]
+        input: PathBuf,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Float versus quantized accuracy (classification) or MSE (regression).
+    Eval {
+        /// The artifact directory written by `zkc compile`.
+        dir: PathBuf,
+        /// Labelled data: {"inputs": [[...], ...], "labels": [...]}.
+        #[arg(long, value_name = "DATA.json")]
+        data: PathBuf,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Compile at several bit widths and tabulate accuracy and per-layer error.
+    Experiment {
+        /// The ONNX model.
+        model: PathBuf,
+        /// Labelled data to evaluate on.
+        #[arg(long, value_name = "DATA.json")]
+        data: PathBuf,
+        /// Activation bit widths: a range like 4..12 (inclusive) or a list like 4,6,8.
+        #[arg(long, default_value = "4..12", value_name = "RANGE")]
+        bits: String,
+        /// Fixed weight bits [default: the same as the activation bits].
+        #[arg(long, value_name = "N")]
+        weight_bits: Option<u32>,
+        /// One weight scale per output channel.
+        #[arg(long)]
+        per_channel: bool,
+        /// Calibration data (synthetic when absent).
+        #[arg(long, value_name = "FILE")]
+        calibration: Option<PathBuf>,
+        /// Directory for experiment.csv, layers.csv and accuracy.svg
+        /// [default: <model stem>.experiment].
+        #[arg(short, long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -61,26 +158,69 @@ fn one_line(e: &anyhow::Error) -> String {
     parts.join(": ")
 }
 
+/// Parses `4..12` (inclusive) or `4,6,8`.
+fn parse_bits(s: &str) -> anyhow::Result<Vec<u32>> {
+    let v: Vec<u32> = if let Some((a, b)) = s.split_once("..") {
+        let (a, b): (u32, u32) = (a.trim().parse()?, b.trim_start_matches('=').trim().parse()?);
+        anyhow::ensure!(a <= b, "empty bit range {s}");
+        (a..=b).collect()
+    } else {
+        s.split(',')
+            .map(|x| x.trim().parse())
+            .collect::<Result<_, _>>()?
+    };
+    anyhow::ensure!(!v.is_empty(), "no bit widths in {s}");
+    Ok(v)
+}
+
+fn stem_dir(model: &Path, ext: &str) -> PathBuf {
+    let stem = model
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_else(|| "model".into());
+    PathBuf::from(format!("{stem}.{ext}"))
+}
+
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Compile { model, out, json } => {
-            let dir = out.unwrap_or_else(|| zkc::artifact::default_dir(&model));
-            let compiled = zkc::compile::compile_float(&model, |_, _| {})?;
-            zkc::compile::write_artifact(&dir, &compiled)
+        Command::Compile {
+            model,
+            out,
+            quant,
+            json,
+        } => {
+            let dir = out.unwrap_or_else(|| default_dir(&model));
+            let art = zkc::compile::compile(&model, &quant.options())?;
+            zkc::compile::write_artifact(&dir, &art)
                 .with_context(|| format!("writing {}", dir.display()))?;
-            let r = &compiled.report;
+            quant.warn_if_synthetic();
+            let r = &art.report;
             if json {
                 println!("{}", serde_json::to_string(r)?);
             } else {
                 println!("compiled {} -> {}", model.display(), dir.display());
-                let ops: Vec<String> = r.ops.iter().map(|(k, v)| format!("{k}x{v}")).collect();
-                println!("  ops     {}", ops.join(" "));
-                println!("  macs    {}", r.macs);
-                println!("  params  {}", r.params);
+                let ops: Vec<String> = r.ops.iter().map(|(k, v)| format!("{k} x{v}")).collect();
+                println!("  float ops      {}", ops.join(", "));
+                let qops: Vec<String> = r
+                    .quantized_ops
+                    .iter()
+                    .map(|(k, v)| format!("{k} x{v}"))
+                    .collect();
+                println!("  quantized ops  {}", qops.join(", "));
+                println!("  macs {}   params {}", r.macs, r.params);
+                let q = &r.quantization;
+                println!(
+                    "  quantization   {}-bit activations, {}-bit weights{}, calibrated on {} ({} samples)",
+                    q.bits,
+                    q.weight_bits,
+                    if q.per_channel { " per channel" } else { "" },
+                    q.calibration.source,
+                    q.calibration.samples
+                );
             }
         }
-        Command::Inspect { model, pass } => {
-            let stages = zkc::compile::inspect(&model)?;
+        Command::Inspect { model, pass, quant } => {
+            let stages = zkc::compile::inspect(&model, &quant.options())?;
             if let Some(p) = &pass {
                 if !stages.iter().any(|(n, _)| n == p) {
                     let names: Vec<&str> = stages.iter().map(|(n, _)| n.as_str()).collect();
@@ -94,6 +234,165 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
         }
+        Command::Run { dir, input, json } => {
+            let m = zkc::model::Model::load(&dir)?;
+            let x = zkc::data::read_input(&input, &m.manifest.inputs)?;
+            let inf = m.infer(&x)?;
+            let max_err = inf
+                .quant
+                .iter()
+                .zip(&inf.float)
+                .flat_map(|(a, b)| a.iter().zip(b).map(|(x, y)| (x - y).abs()))
+                .fold(0f32, f32::max);
+            if json {
+                let v = serde_json::json!({
+                    "outputs": inf.quant, "float_outputs": inf.float,
+                    "quantized_outputs": inf.quant_outputs, "max_abs_error": max_err, "clamped": inf.clamped,
+                });
+                println!("{v}");
+            } else {
+                for (i, (q, f)) in inf.quant.iter().zip(&inf.float).enumerate() {
+                    let name = m.manifest.outputs.get(i).cloned().unwrap_or_default();
+                    println!("output {i} ({name}):");
+                    println!("  quantized {}", fmt_vec(q));
+                    println!("  float     {}", fmt_vec(f));
+                }
+                println!("max abs error {max_err:.6}");
+                println!("clamped values {}", inf.clamped);
+            }
+        }
+        Command::Eval { dir, data, json } => {
+            let m = zkc::model::Model::load(&dir)?;
+            let d = zkc::data::read_dataset(&data, &m.manifest.inputs)?;
+            let r = zkc::evaluate::evaluate(&m, &d, &data.display().to_string(), true)?;
+            if json {
+                let mut v = serde_json::to_value(&r)?;
+                if let Some(o) = v.as_object_mut() {
+                    o.remove("layers");
+                }
+                println!("{v}");
+            } else {
+                print_eval(&r);
+            }
+        }
+        Command::Experiment {
+            model,
+            data,
+            bits,
+            weight_bits,
+            per_channel,
+            calibration,
+            out,
+            json,
+        } => {
+            let bits = parse_bits(&bits).with_context(|| format!("--bits {bits}"))?;
+            for &b in &bits {
+                anyhow::ensure!((4..=16).contains(&b), "--bits {b} is outside 4..=16");
+            }
+            let opts = zkc::experiment::ExperimentOptions {
+                bits,
+                weight_bits,
+                per_channel,
+                calibration: calibration.as_deref(),
+            };
+            let rows = zkc::experiment::run(&model, &data, &opts)?;
+            let dir = out.unwrap_or_else(|| stem_dir(&model, "experiment"));
+            let name = model
+                .file_stem()
+                .map(|s| s.to_string_lossy().to_string())
+                .unwrap_or_default();
+            let files = [
+                (
+                    "experiment.csv",
+                    zkc::experiment::summary_csv(&rows).into_bytes(),
+                ),
+                (
+                    "layers.csv",
+                    zkc::experiment::layers_csv(&rows).into_bytes(),
+                ),
+                (
+                    "accuracy.svg",
+                    zkc::experiment::chart(&name, &rows).into_bytes(),
+                ),
+            ];
+            zkc::artifact::write_plain_dir_atomically(&dir, &files)?;
+            if calibration.is_none() {
+                eprintln!("warning: no --calibration given; calibrated on synthetic samples; real data gives better accuracy");
+            }
+            if json {
+                println!("{}", serde_json::to_string(&rows)?);
+            } else {
+                print_experiment(&rows);
+                println!(
+                    "wrote {}/experiment.csv, layers.csv, accuracy.svg",
+                    dir.display()
+                );
+            }
+        }
     }
     Ok(())
+}
+
+fn fmt_vec(v: &[f32]) -> String {
+    let items: Vec<String> = v.iter().take(16).map(|x| format!("{x:.4}")).collect();
+    let more = if v.len() > 16 {
+        format!(" ... ({} values)", v.len())
+    } else {
+        String::new()
+    };
+    format!("[{}]{more}", items.join(", "))
+}
+
+fn print_eval(r: &zkc::evaluate::EvalResult) {
+    println!("samples {}", r.samples);
+    if let (Some(f), Some(q), Some(a)) = (r.float_accuracy, r.quantized_accuracy, r.agreement) {
+        println!(
+            "top-1 accuracy  float {:.2}%  quantized {:.2}%  agreement {:.2}%",
+            100.0 * f,
+            100.0 * q,
+            100.0 * a
+        );
+    }
+    if let (Some(f), Some(q)) = (r.float_mse, r.quantized_mse) {
+        println!("MSE  float {f:.6}  quantized {q:.6}");
+    }
+    println!(
+        "max abs output error {:.6}   clamped values {}",
+        r.max_abs_error, r.clamped
+    );
+    let (name, e) = zkc::experiment::worst_layer(r);
+    println!("layer adding the most error: {name} (+{e:.4} relative RMS)");
+}
+
+fn print_experiment(rows: &[zkc::experiment::Row]) {
+    let classification = rows
+        .first()
+        .is_some_and(|r| r.eval.float_accuracy.is_some());
+    let (fh, qh) = if classification {
+        ("float acc", "quant acc")
+    } else {
+        ("float MSE", "quant MSE")
+    };
+    println!(
+        "{:>4} {:>4} {:>10} {:>10} {:>9} {:>10} {:>8}  layer adding most error (rel. RMS)",
+        "bits", "w", fh, qh, "agree", "max err", "clamped"
+    );
+    for r in rows {
+        let (f, q) = zkc::experiment::metric(&r.eval);
+        let (wl, we) = zkc::experiment::worst_layer(&r.eval);
+        let agree = r
+            .eval
+            .agreement
+            .map(|a| format!("{:.2}%", 100.0 * a))
+            .unwrap_or_else(|| "-".into());
+        let (fs, qs) = if classification {
+            (format!("{:.2}%", 100.0 * f), format!("{:.2}%", 100.0 * q))
+        } else {
+            (format!("{f:.5}"), format!("{q:.5}"))
+        };
+        println!(
+            "{:>4} {:>4} {:>10} {:>10} {:>9} {:>10.5} {:>8}  {wl} (+{we:.4})",
+            r.bits, r.weight_bits, fs, qs, agree, r.eval.max_abs_error, r.eval.clamped
+        );
+    }
 }

@@ -32,7 +32,11 @@ pub struct Report {
     pub macs: usize,
     /// Elements of all constants (weights, biases, parameters).
     pub params: usize,
-    /// The passes run, in order.
+    /// Ops by kind in the quantized graph (what the circuit checks).
+    pub quantized_ops: BTreeMap<String, usize>,
+    /// Quantization settings and calibration.
+    pub quantization: crate::quantize::QuantInfo,
+    /// The passes run, in order (float pipeline, then quantization).
     pub passes: Vec<PassLine>,
 }
 
@@ -53,16 +57,11 @@ pub fn graph_stats(g: &Graph) -> (BTreeMap<String, usize>, usize, usize) {
         *ops.entry(op.kind().to_string()).or_insert(0) += 1;
         let ins = g.inputs(id);
         let sh = |i: usize| g.shape(ins[i]);
-        macs += match op {
-            Op::Conv { window, groups, .. } => {
-                geometry::conv_taps(window, *groups, sh(0), sh(1), g.shape(id)).macs()
+        if ins.len() == 3 {
+            if let Some(d) = geometry::dot_products(op, sh(0), sh(1), g.shape(id)) {
+                macs += d.macs();
             }
-            Op::ConvTranspose { window, groups, .. } => {
-                geometry::conv_transpose_taps(window, *groups, sh(0), sh(1), g.shape(id)).macs()
-            }
-            Op::Gemm { .. } => geometry::gemm_taps(sh(0), sh(1)).macs(),
-            _ => 0,
-        };
+        }
     }
     (ops, macs, params)
 }

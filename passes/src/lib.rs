@@ -4,15 +4,25 @@
 
 #![warn(missing_docs)]
 
+pub mod analyze_bounds;
+mod bounds;
+pub mod calibrate;
 mod consts;
 pub mod fold_batch_norm;
 pub mod fold_constants;
 pub mod fuse_activations;
+pub mod insert_rescales;
+pub mod lower_divisions;
 mod pipeline;
+pub mod quant_config;
+pub mod quantize_graph;
 pub mod remove_dead;
 pub mod remove_noops;
+pub mod tabulate_functions;
 
+pub use calibrate::{calibrate, synthetic_samples, Calibration};
 pub use pipeline::{pass_by_name, Pass, PassReport, Pipeline};
+pub use quant_config::QuantConfig;
 
 use zkc_ir::IrError;
 

@@ -52,6 +52,30 @@ impl Pipeline {
         ])
     }
 
+    /// The quantization pipeline (run on the output of [`Pipeline::float`]
+    /// with the calibration of that graph): power-of-two quantization,
+    /// requantization as rounding shifts, divisions as fixed-point
+    /// multiplications, tables for smooth functions, dead-node removal and
+    /// bound analysis. Its output is a valid [`zkc_ir::Stage::Quantized`] graph.
+    pub fn quantize(cfg: crate::QuantConfig, cal: crate::Calibration) -> Self {
+        Pipeline::new(vec![
+            Box::new(crate::quantize_graph::QuantizeGraph {
+                cfg: cfg.clone(),
+                cal,
+            }),
+            Box::new(crate::insert_rescales::InsertRescales { cfg: cfg.clone() }),
+            Box::new(crate::lower_divisions::LowerDivisions { cfg: cfg.clone() }),
+            Box::new(crate::tabulate_functions::TabulateFunctions { cfg: cfg.clone() }),
+            Box::new(crate::remove_dead::QuantizedRemoveDead),
+            Box::new(crate::analyze_bounds::AnalyzeBounds { cfg }),
+        ])
+    }
+
+    /// The passes, in order (to run or inspect them one by one).
+    pub fn into_passes(self) -> Vec<Box<dyn Pass>> {
+        self.passes
+    }
+
     /// The pass names in order.
     pub fn names(&self) -> Vec<&'static str> {
         self.passes.iter().map(|p| p.name()).collect()

@@ -20,3 +20,21 @@ impl Pass for RemoveDead {
         Ok(g.remove_dead())
     }
 }
+
+/// [`RemoveDead`] in the quantization pipeline (same rewrite; the graph
+/// stays in the quantizing stage).
+pub struct QuantizedRemoveDead;
+
+impl Pass for QuantizedRemoveDead {
+    fn name(&self) -> &'static str {
+        "remove_dead"
+    }
+
+    fn produces(&self) -> zkc_ir::Stage {
+        zkc_ir::Stage::Quantizing
+    }
+
+    fn run(&self, g: &mut Graph) -> Result<usize, PassError> {
+        Ok(g.remove_dead())
+    }
+}

@@ -40,6 +40,62 @@ pub enum RuntimeError {
         /// The offending value.
         value: f32,
     },
+    /// An integer input value lies outside the bound declared on its input
+    /// node (the range bound analysis, and hence the circuit, assumes).
+    #[error("input {index}, element {position} is {value}, outside the input's declared range [{lo}, {hi}]")]
+    InputOutOfBound {
+        /// Position of the input among the graph inputs.
+        index: usize,
+        /// Flat (row-major) position of the offending element.
+        position: usize,
+        /// The offending value.
+        value: i64,
+        /// Lower end of the declared range (decimal).
+        lo: String,
+        /// Upper end of the declared range (decimal).
+        hi: String,
+    },
+    /// An exact integer result does not fit where the integer runtime keeps
+    /// it (an `i64` value, or the `i128` accumulator of a dot product or a
+    /// left-shifting rescale).
+    #[error("{kind}: integer overflow: {msg}")]
+    Overflow {
+        /// The op kind ([`zkc_ir::Op::kind`]).
+        kind: &'static str,
+        /// Which element and what did not fit.
+        msg: String,
+    },
+    /// A `table` input lies outside the inputs the table covers (bound
+    /// analysis is supposed to rule this out).
+    #[error("table `{name}`: input {value} at element {position} is outside the {len} input(s) the table covers from {lo}")]
+    TableRange {
+        /// The table's name (what it computes).
+        name: String,
+        /// Flat position of the offending element.
+        position: usize,
+        /// The offending input value.
+        value: i64,
+        /// The smallest input the table covers.
+        lo: i64,
+        /// The number of inputs the table covers.
+        len: usize,
+    },
+    /// A float given to [`crate::quantize_input`] is NaN or infinite.
+    #[error("element {position} is {value}: only finite numbers can be quantized")]
+    NonFiniteQuantize {
+        /// Flat position of the offending element.
+        position: usize,
+        /// The offending value.
+        value: f32,
+    },
+    /// A clamp range with `lo > hi` was given to [`crate::quantize_input`].
+    #[error("empty clamp range [{lo}, {hi}]")]
+    EmptyRange {
+        /// Lower bound as given.
+        lo: i64,
+        /// Upper bound as given.
+        hi: i64,
+    },
     /// An op was given inputs that do not satisfy its documented contract
     /// (shapes, element counts, divisor zero, empty window, ...).
     #[error("{kind}: {msg}")]

@@ -3,70 +3,13 @@
 use std::collections::HashMap;
 
 use zkc_ir::geometry;
-use zkc_ir::{checked_numel, numel, Graph, IrError, NodeId, Op};
+use zkc_ir::{numel, Graph, NodeId, Op};
 
+use crate::contract::{check_contract, check_graph_and_inputs, invalid};
 use crate::error::RuntimeError;
 use crate::float_kernels::{self as k, PoolKind};
 
 type Result<T> = std::result::Result<T, RuntimeError>;
-
-fn invalid(op: &Op, msg: impl Into<String>) -> RuntimeError {
-    RuntimeError::InvalidOp {
-        kind: op.kind(),
-        msg: msg.into(),
-    }
-}
-
-/// Checks what every kernel relies on: one shape per input, each input's
-/// length equal to its shape's element count, and `out_shape` equal to the
-/// shape the op infers from `in_shapes` ([`Op::infer_shape`]).
-fn check_contract(
-    op: &Op,
-    inputs: &[&[f32]],
-    in_shapes: &[&[usize]],
-    out_shape: &[usize],
-) -> Result<()> {
-    if inputs.len() != in_shapes.len() {
-        return Err(invalid(
-            op,
-            format!(
-                "{} inputs but {} input shapes",
-                inputs.len(),
-                in_shapes.len()
-            ),
-        ));
-    }
-    for (i, (data, shape)) in inputs.iter().zip(in_shapes).enumerate() {
-        let n = checked_numel(shape).map_err(|e| invalid(op, e.to_string()))?;
-        if data.len() != n {
-            return Err(invalid(
-                op,
-                format!(
-                    "input {i} has shape {shape:?} ({n} elements) but {} values",
-                    data.len()
-                ),
-            ));
-        }
-    }
-    if let Op::ConvTranspose { .. } = op {
-        // `infer_shape` computes `stride * (S - 1)`: refuse empty spatial axes first.
-        if let Some(x) = in_shapes.first() {
-            if x.len() > 2 && x[2..].contains(&0) {
-                return Err(invalid(op, format!("empty spatial axis in input {x:?}")));
-            }
-        }
-    }
-    let inferred = op
-        .infer_shape(in_shapes, out_shape)
-        .map_err(|e| invalid(op, e.to_string()))?;
-    if inferred != out_shape {
-        return Err(invalid(
-            op,
-            format!("output shape {out_shape:?} given, but the inputs give {inferred:?}"),
-        ));
-    }
-    Ok(())
-}
 
 /// Evaluates one op on float data, exactly as [`Op`] documents it.
 ///
@@ -298,39 +241,8 @@ impl FloatRun {
 /// Malformed graphs (cycle, dangling output, inputs not numbered `0..n`) are
 /// errors, never panics.
 pub fn run_float(g: &Graph, inputs: &[Vec<f32>]) -> Result<FloatRun> {
-    let order = g.topo_order()?;
-    for &o in g.outputs() {
-        if !g.contains(o) {
-            return Err(IrError::Invalid(format!("output {o} is dangling")).into());
-        }
-    }
-    let graph_inputs = g.inputs_list();
-    for (pos, &id) in graph_inputs.iter().enumerate() {
-        if !matches!(g.op(id), Op::Input { index } if *index == pos) {
-            return Err(IrError::Invalid(format!(
-                "graph inputs are not numbered 0..{}",
-                graph_inputs.len()
-            ))
-            .into());
-        }
-    }
-    if inputs.len() != graph_inputs.len() {
-        return Err(RuntimeError::InputCount {
-            expected: graph_inputs.len(),
-            got: inputs.len(),
-        });
-    }
-    for (index, (&id, data)) in graph_inputs.iter().zip(inputs).enumerate() {
-        let shape = g.shape(id);
-        let expected = checked_numel(shape)?;
-        if data.len() != expected {
-            return Err(RuntimeError::InputLength {
-                index,
-                shape: shape.to_vec(),
-                expected,
-                got: data.len(),
-            });
-        }
+    let (order, _) = check_graph_and_inputs(g, inputs)?;
+    for (index, data) in inputs.iter().enumerate() {
         if let Some(position) = data.iter().position(|v| !v.is_finite()) {
             return Err(RuntimeError::NonFiniteInput {
                 index,

@@ -210,13 +210,14 @@ pub(crate) fn tanh(x: f32) -> f32 {
 }
 
 /// Copies elements as [`geometry::movement_map`] says; padding reads `pad_value`.
-pub(crate) fn movement(
+/// Generic over the element type: the integer runtime uses it too.
+pub(crate) fn movement<T: Copy>(
     op: &Op,
-    inputs: &[&[f32]],
+    inputs: &[&[T]],
     in_shapes: &[&[usize]],
     out_shape: &[usize],
-    pad_value: Option<f32>,
-) -> Result<Vec<f32>> {
+    pad_value: Option<T>,
+) -> Result<Vec<T>> {
     let map =
         geometry::movement_map(op, in_shapes, out_shape).map_err(|e| invalid(op, e.to_string()))?;
     if map.len() != numel(out_shape) {

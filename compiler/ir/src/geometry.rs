@@ -164,6 +164,19 @@ pub fn gemm_taps(x: &[usize], w: &[usize]) -> DotProducts {
     d
 }
 
+/// The dot products of a conv, conv_transpose or gemm (`None` for other
+/// ops), from the shapes of its input, its weight and its output.
+pub fn dot_products(op: &Op, x: &[usize], w: &[usize], y: &[usize]) -> Option<DotProducts> {
+    match op {
+        Op::Conv { window, groups, .. } => Some(conv_taps(window, *groups, x, w, y)),
+        Op::ConvTranspose { window, groups, .. } => {
+            Some(conv_transpose_taps(window, *groups, x, w, y))
+        }
+        Op::Gemm { .. } => Some(gemm_taps(x, w)),
+        _ => None,
+    }
+}
+
 /// Windows of a pool: for each output, the flat input indices of its in-bounds
 /// taps, and the full kernel size (for `count_include_pad`).
 pub fn pool_windows(window: &Window, x: &[usize], y: &[usize]) -> (Vec<Vec<u32>>, usize) {

@@ -332,6 +332,37 @@ impl Graph {
         }
     }
 
+    /// Adds a node that reads `id` as its only input and moves every other
+    /// reader of `id` (and any graph output naming `id`) to the new node.
+    pub fn insert_after(
+        &mut self,
+        id: NodeId,
+        op: Op,
+        ty: ValueType,
+        name: impl Into<String>,
+    ) -> Result<NodeId, IrError> {
+        let users = self.users(id);
+        let new = self.add(op, &[id], ty, name)?;
+        for (user, slot) in users {
+            let edges: Vec<_> = self
+                .g
+                .edges_connecting(id.ix(), user.ix())
+                .filter(|e| *e.weight() == slot)
+                .map(|e| e.id())
+                .collect();
+            for e in edges {
+                self.g.remove_edge(e);
+            }
+            self.g.add_edge(new.ix(), user.ix(), slot);
+        }
+        for o in &mut self.outputs {
+            if *o == id {
+                *o = new;
+            }
+        }
+        Ok(new)
+    }
+
     /// Removes a node and its edges.
     pub fn remove(&mut self, id: NodeId) {
         self.g.remove_node(id.ix());

@@ -3,7 +3,15 @@
 //! Every op produces exactly one value. Tensors are row-major; images are
 //! `[N, C, *spatial]`. Unless an op says otherwise it works on both float
 //! values (`f32`, the float graph) and integer values (the quantized graph),
-//! with the same index semantics; integer arithmetic is exact.
+//! with the same index semantics.
+//!
+//! In a quantized graph every value is an integer tensor `q` (real value
+//! `q * 2^-frac`, the frac being part of the value's type) and arithmetic is
+//! exact: a conv, gemm, scale_shift, add, sub, mul or pool computes the exact
+//! integer result (its type's frac is then the sum or common frac of its
+//! inputs); only `rescale` rounds and clamps, and only `table` applies a
+//! non-linear function. A `pad` value in a quantized graph is the integer
+//! written to padded positions.
 
 use crate::tensor::{broadcast_shapes, checked_numel, Shape, Tensor};
 use crate::IrError;
@@ -240,11 +248,12 @@ pub enum Op {
         axis: usize,
     },
     /// Constant padding: `pads` holds begin paddings of every axis then end
-    /// paddings; new positions hold `value` (0 in the quantized graph).
+    /// paddings; new positions hold `value`.
     Pad {
         /// Begin paddings then end paddings, one pair per axis.
         pads: Vec<usize>,
-        /// The padding value (float graphs; quantized graphs use 0).
+        /// The padding value: a float in float graphs, an integer (exact in
+        /// `f32`, so `|value| <= 2^24`) in quantized graphs.
         value: f32,
     },
     /// Strided slice: on axis `a`, output index `i` reads input index

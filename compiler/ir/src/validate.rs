@@ -4,11 +4,19 @@ use crate::graph::{DType, Graph};
 use crate::op::Op;
 use crate::IrError;
 
+/// Largest `|shift|` of a rescale (the fixed-point library's limit).
+pub const MAX_RESCALE_SHIFT: u32 = 120;
+
 /// Which stage a graph is in; decides which ops and element types are legal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stage {
     /// Float graph: every value `f32`, no integer-only ops.
     Float,
+    /// Between quantization passes: every computed value is an integer, but
+    /// float-only ops (rewritten by later passes) and float constants (their
+    /// operands, quantized by the pass that lowers them) may remain. An
+    /// arithmetic node's type is then the target type of its value.
+    Quantizing,
     /// Quantized graph: every value an integer, no float-only ops.
     Quantized,
 }
@@ -83,14 +91,36 @@ pub fn validate(g: &Graph, stage: Stage) -> Result<(), IrError> {
                 return Err(at("constant data does not match its type".into()));
             }
         }
-        if let Op::Rescale { mult, .. } = &node.op {
-            if mult.len() != 1 && mult.len() != crate::tensor::numel(&node.ty.shape) {
+        match &node.op {
+            Op::Rescale {
+                mult,
+                shift,
+                lo,
+                hi,
+            } => {
+                if mult.len() != 1 && mult.len() != crate::tensor::numel(&node.ty.shape) {
+                    return Err(at(format!(
+                        "{} multipliers for {:?}",
+                        mult.len(),
+                        node.ty.shape
+                    )));
+                }
+                if lo > hi || shift.unsigned_abs() > MAX_RESCALE_SHIFT {
+                    return Err(at(format!(
+                        "clamp [{lo}, {hi}] or shift {shift} out of range"
+                    )));
+                }
+            }
+            Op::Table { values, .. } if values.is_empty() => return Err(at("empty table".into())),
+            Op::Pad { value, .. }
+                if stage == Stage::Quantized
+                    && (value.fract() != 0.0 || value.abs() > 16_777_216.0) =>
+            {
                 return Err(at(format!(
-                    "{} multipliers for {:?}",
-                    mult.len(),
-                    node.ty.shape
+                    "pad value {value} is not an integer of at most 2^24"
                 )));
             }
+            _ => {}
         }
         let const_from = match &node.op {
             Op::Div => 1..2,

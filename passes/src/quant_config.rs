@@ -1,0 +1,83 @@
+//! Quantization settings and the per-value bit widths they imply.
+
+use std::collections::BTreeSet;
+
+use zkc_ir::{Graph, NodeId, Op};
+
+use crate::PassError;
+
+/// Bits of a bias (signed), per DESIGN.md: exact enough not to matter.
+pub const BIAS_BITS: u32 = 32;
+
+/// Quantization settings (DESIGN.md, "Numeric semantics").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QuantConfig {
+    /// Signed bits of activations (4..=16).
+    pub bits: u32,
+    /// Signed bits of weights (4..=16).
+    pub weight_bits: u32,
+    /// Signed bits of the graph outputs (at least `bits`), so that a
+    /// low-bit network still reports fine-grained scores.
+    pub output_bits: u32,
+    /// One weight scale per output channel instead of per tensor.
+    pub per_channel: bool,
+}
+
+impl Default for QuantConfig {
+    fn default() -> Self {
+        QuantConfig::new(8, 8, false)
+    }
+}
+
+impl QuantConfig {
+    /// Settings with `bits` activations and `weight_bits` weights; outputs
+    /// get `max(bits, 16)` bits.
+    pub fn new(bits: u32, weight_bits: u32, per_channel: bool) -> Self {
+        QuantConfig {
+            bits,
+            weight_bits,
+            output_bits: bits.max(16),
+            per_channel,
+        }
+    }
+
+    /// Checks the documented ranges.
+    pub fn check(&self) -> Result<(), PassError> {
+        for (what, b) in [("--bits", self.bits), ("--weight-bits", self.weight_bits)] {
+            if !(4..=16).contains(&b) {
+                return Err(PassError::Unsupported {
+                    pass: "quantize_graph",
+                    msg: format!("{what} {b} is outside 4..=16"),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Nodes whose value is a graph output, directly or through data-movement
+/// ops only; these get [`QuantConfig::output_bits`].
+pub fn output_fed(g: &Graph) -> BTreeSet<NodeId> {
+    let mut fed = BTreeSet::new();
+    let mut stack: Vec<NodeId> = g.outputs().to_vec();
+    while let Some(id) = stack.pop() {
+        if fed.insert(id) && g.op(id).is_data_movement() {
+            stack.extend(g.inputs(id));
+        }
+    }
+    fed
+}
+
+/// The signed bit width a node's value is clamped to.
+pub fn value_bits(cfg: &QuantConfig, fed: &BTreeSet<NodeId>, g: &Graph, id: NodeId) -> u32 {
+    match g.op(id) {
+        Op::Input { .. } => cfg.bits,
+        _ if fed.contains(&id) => cfg.output_bits,
+        _ => cfg.bits,
+    }
+}
+
+/// `(lo, hi)` of a signed `bits`-bit integer.
+pub fn range_of(bits: u32) -> (i64, i64) {
+    zkc_fixed::signed_range(bits).unwrap_or((i64::MIN, i64::MAX))
+}

@@ -1,0 +1,131 @@
+//! The quantized program against the float model, on the committed test
+//! sets (not timed):
+//!
+//! - at 8 bits, quantized top-1 accuracy is within 1 percentage point of
+//!   float on every digits classifier, and regression MSE within 10%;
+//! - on every bundled model and corpus network, the dequantized outputs stay
+//!   within [`TOLERANCE`] of the float outputs, relative to the output range;
+//! - every value of the integer trace lies inside the range bound analysis
+//!   recorded for it (bound analysis is sound on real data).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use zkc::compile::compile;
+use zkc::data::{read_dataset, read_input};
+use zkc::model::Model;
+use zkc::quantize::QuantOptions;
+use zkc_passes::QuantConfig;
+
+/// `max |quantized - float| <= TOLERANCE * max(1, max |float|)` at 8 bits.
+const TOLERANCE: f32 = 0.1;
+
+fn model_at(path: &Path, calibration: Option<PathBuf>, bits: u32) -> Model {
+    let opts = QuantOptions {
+        cfg: QuantConfig::new(bits, bits, false),
+        calibration,
+        seed: 1,
+    };
+    let a = compile(path, &opts).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    Model {
+        manifest: a.manifest,
+        float: a.float.graph,
+        quant: a.quant.graph,
+    }
+}
+
+fn dir(name: &str) -> PathBuf {
+    common::root().join("models").join(name)
+}
+
+#[test]
+fn eight_bit_accuracy_within_one_point() {
+    for name in ["digits_mlp", "digits_cnn", "digits_resnet"] {
+        let m = model_at(
+            &dir(&format!("{name}.onnx")),
+            Some(dir(name).join("calibration.json")),
+            8,
+        );
+        let data = read_dataset(&dir(name).join("data.json"), &m.manifest.inputs).unwrap();
+        let r = zkc::evaluate::evaluate(&m, &data, name, false).unwrap();
+        let (f, q) = (r.float_accuracy.unwrap(), r.quantized_accuracy.unwrap());
+        eprintln!(
+            "{name}: float {f:.4} quantized {q:.4} agreement {:.4}",
+            r.agreement.unwrap()
+        );
+        assert!((f - q).abs() <= 0.01, "{name}: float {f} vs quantized {q}");
+    }
+    let name = "diabetes_linear";
+    let m = model_at(
+        &dir(&format!("{name}.onnx")),
+        Some(dir(name).join("calibration.json")),
+        8,
+    );
+    let data = read_dataset(&dir(name).join("data.json"), &m.manifest.inputs).unwrap();
+    let r = zkc::evaluate::evaluate(&m, &data, name, false).unwrap();
+    let (f, q) = (r.float_mse.unwrap(), r.quantized_mse.unwrap());
+    eprintln!("{name}: float MSE {f:.5} quantized {q:.5}");
+    assert!(q <= 1.1 * f, "{name}: quantized MSE {q} vs float {f}");
+}
+
+/// Checks outputs against float and every traced value against its bound.
+fn check_samples(name: &str, m: &Model, samples: &[Vec<Vec<f32>>]) -> f32 {
+    let mut worst = 0f32;
+    for (k, s) in samples.iter().enumerate() {
+        let inf = m
+            .infer(s)
+            .unwrap_or_else(|e| panic!("{name} sample {k}: {e}"));
+        for (q, f) in inf.quant.iter().zip(&inf.float) {
+            worst = worst.max(common::rel_err(q, f));
+        }
+        for (id, v) in inf.int_run.iter() {
+            let b = m
+                .quant
+                .ty(id)
+                .bound
+                .as_ref()
+                .unwrap_or_else(|| panic!("{name}: no bound"));
+            for &x in v {
+                let x = num_bigint::BigInt::from(x);
+                assert!(
+                    b.lo <= x && x <= b.hi,
+                    "{name}: {} = {x} outside [{}, {}]",
+                    m.quant.node(id).name,
+                    b.lo,
+                    b.hi
+                );
+            }
+        }
+    }
+    assert!(
+        worst <= TOLERANCE,
+        "{name}: relative output error {worst} > {TOLERANCE}"
+    );
+    worst
+}
+
+#[test]
+fn bundled_models_close_to_float_and_within_bounds() {
+    for (name, path) in common::models() {
+        let m = model_at(&path, Some(dir(&name).join("calibration.json")), 8);
+        let mut samples =
+            vec![read_input(&dir(&name).join("input.json"), &m.manifest.inputs).unwrap()];
+        if let Ok(d) = read_dataset(&dir(&name).join("data.json"), &m.manifest.inputs) {
+            samples.extend(d.samples.into_iter().take(100));
+        }
+        let worst = check_samples(&name, &m, &samples);
+        eprintln!("{name}: worst relative output error {worst:.4}");
+    }
+}
+
+#[test]
+fn corpus_networks_close_to_float_and_within_bounds() {
+    for (name, path, input) in common::corpus() {
+        // The corpus ships one input: calibrate on it, check on it.
+        let m = model_at(&path, Some(input.clone()), 8);
+        let samples = vec![read_input(&input, &m.manifest.inputs).unwrap()];
+        let worst = check_samples(&name, &m, &samples);
+        eprintln!("{name}: worst relative output error {worst:.4}");
+    }
+}
