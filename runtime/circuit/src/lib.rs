@@ -1,1 +1,45 @@
+//! zkc's Halo2 back end (`halo2_proofs` 0.4, IPA over the Pasta curves, no
+//! trusted setup).
+//!
+//! A quantized IR graph is planned ([`plan`]: lanes per chip, range-table
+//! width, `k`) and laid out as one [`ModelCircuit`] whose witness is the
+//! integer runtime's trace: the circuit never recomputes a value another
+//! way, it checks the relation each traced value must satisfy. Chips
+//! (`chips/`): multiply-accumulate with weights in fixed columns,
+//! elementwise arithmetic, rescale (rounding shift with a range-checked
+//! remainder and a sound clamp), max, and function tables, all range checks
+//! going through one tagged lookup table. Model inputs and outputs are the
+//! public instance; weights are fixed columns, so the verifying key binds
+//! the model.
 
+#![warn(missing_docs)]
+
+mod assign;
+pub mod chips;
+mod circuit;
+pub mod field;
+pub mod plan;
+pub mod prover;
+mod shape;
+
+pub use assign::{CellRecord, Tamper};
+pub use circuit::{instance_of, ModelCircuit};
+pub use plan::{plan, Plan};
+pub use shape::{current_shape, CircuitShape, ShapeGuard, DEFAULT_SHAPE};
+
+/// Errors of planning, key generation, proving and verification.
+#[derive(Debug, thiserror::Error)]
+pub enum CircuitError {
+    /// The model cannot be laid out.
+    #[error("cannot build a circuit: {0}")]
+    Unsupported(String),
+    /// halo2 failed (keygen or proving).
+    #[error("{0}")]
+    Halo2(String),
+    /// A proof or witness does not satisfy the circuit.
+    #[error("invalid: {0}")]
+    Invalid(String),
+    /// The parameter cache could not be read or written.
+    #[error("{0}")]
+    Io(String),
+}

@@ -1,0 +1,120 @@
+//! Multiply-accumulate chip: dot products with constant weights, `L` lanes
+//! per row. Weights and biases live in fixed columns, so the verifying key
+//! binds the model; inputs are copies of the cells holding the values.
+//!
+//! Gate `acc = cont * acc_prev + bias + sum_i x_i * w_i` on every used row:
+//! a dot product starts on a row with `cont = 0` (and its bias), continues
+//! on rows with `cont = 1`, and its value is the `acc` of its last row.
+
+use halo2_proofs::circuit::{Region, Value};
+use halo2_proofs::pasta::Fp;
+use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Fixed, Selector};
+use halo2_proofs::poly::Rotation;
+
+use crate::assign::{ACell, Assigner};
+use crate::field::fp64;
+
+/// Columns and gate of the MAC chip.
+#[derive(Clone, Debug)]
+pub struct MacConfig {
+    /// Inputs, one per lane.
+    pub x: Vec<Column<Advice>>,
+    /// Weights, one per lane.
+    pub w: Vec<Column<Fixed>>,
+    /// Running sum.
+    pub acc: Column<Advice>,
+    /// Bias (first row of a dot product).
+    pub bias: Column<Fixed>,
+    /// 1 on continuation rows.
+    pub cont: Column<Fixed>,
+    /// Enables the gate.
+    pub q: Selector,
+}
+
+/// One tap: an input cell and its weight.
+pub type Tap<'a> = (&'a ACell, i64);
+
+/// What layers ask of the MAC chip.
+pub trait MacInstructions {
+    /// Lays out `bias + sum of taps` from `row`; returns the value's cell
+    /// (which must equal `value` from the trace) and the rows used.
+    fn dot(
+        &self,
+        region: &mut Region<'_, Fp>,
+        a: &Assigner,
+        row: usize,
+        taps: &[Tap<'_>],
+        bias: i64,
+        value: Value<Fp>,
+    ) -> Result<(ACell, usize), Error>;
+}
+
+/// Rows a dot product of `taps` taps uses with `lanes` lanes.
+pub fn rows_for(taps: usize, lanes: usize) -> usize {
+    taps.div_ceil(lanes.max(1)).max(1)
+}
+
+impl MacConfig {
+    /// Allocates `lanes` lanes and the gate.
+    pub fn configure(meta: &mut ConstraintSystem<Fp>, lanes: usize) -> Self {
+        let x: Vec<_> = (0..lanes).map(|_| meta.advice_column()).collect();
+        let w: Vec<_> = (0..lanes).map(|_| meta.fixed_column()).collect();
+        let acc = meta.advice_column();
+        for &c in &x {
+            meta.enable_equality(c);
+        }
+        meta.enable_equality(acc);
+        let (bias, cont, q) = (meta.fixed_column(), meta.fixed_column(), meta.selector());
+        meta.create_gate("acc = cont * acc_prev + bias + sum x_i * w_i", |m| {
+            let q = m.query_selector(q);
+            let acc_cur = m.query_advice(acc, Rotation::cur());
+            let acc_prev = m.query_advice(acc, Rotation::prev());
+            let mut sum = m.query_fixed(bias) + m.query_fixed(cont) * acc_prev;
+            for i in 0..x.len() {
+                sum = sum + m.query_advice(x[i], Rotation::cur()) * m.query_fixed(w[i]);
+            }
+            vec![q * (acc_cur - sum)]
+        });
+        MacConfig { x, w, acc, bias, cont, q }
+    }
+}
+
+impl MacInstructions for MacConfig {
+    fn dot(
+        &self,
+        region: &mut Region<'_, Fp>,
+        a: &Assigner,
+        row: usize,
+        taps: &[Tap<'_>],
+        bias: i64,
+        value: Value<Fp>,
+    ) -> Result<(ACell, usize), Error> {
+        let lanes = self.x.len();
+        let rows = rows_for(taps.len(), lanes);
+        let mut acc = Value::known(fp64(bias));
+        let mut out = None;
+        for r in 0..rows {
+            let at = row + r;
+            self.q.enable(region, at)?;
+            region.assign_fixed(|| "bias", self.bias, at, || Value::known(if r == 0 { fp64(bias) } else { Fp::zero() }))?;
+            region.assign_fixed(|| "cont", self.cont, at, || Value::known(Fp::from(u64::from(r > 0))))?;
+            for lane in 0..lanes {
+                let w = match taps.get(r * lanes + lane) {
+                    Some(&(cell, w)) => {
+                        let c = a.copy(region, "mac.x", cell, self.x[lane], at)?;
+                        acc = acc + c.value().map(|v| *v * fp64(w));
+                        w
+                    }
+                    None => {
+                        a.advice(region, "mac.pad", self.x[lane], at, Value::known(Fp::zero()))?;
+                        0
+                    }
+                };
+                region.assign_fixed(|| "w", self.w[lane], at, || Value::known(fp64(w)))?;
+            }
+            let v = if r + 1 == rows { value } else { acc };
+            out = Some(a.advice(region, "mac.acc", self.acc, at, v)?);
+        }
+        out.map(|c| (c, rows)).ok_or(Error::Synthesis)
+    }
+}

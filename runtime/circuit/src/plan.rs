@@ -1,0 +1,439 @@
+//! Layout planning: which chip lays out each node, how many rows every
+//! group of lanes needs, the range-table width and `k`. Planning and
+//! synthesis share [`node_layout`] and [`Cursors`], so the rows synthesis
+//! uses are exactly the rows planned.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use num_bigint::BigInt;
+use num_traits::{Signed, ToPrimitive, Zero};
+use zkc_ir::{geometry, numel, Graph, NodeId, Op};
+
+use crate::chips::mac::rows_for;
+use crate::chips::range::table_rows;
+use crate::chips::rescale::RescaleSpec;
+use crate::shape::CircuitShape;
+use crate::CircuitError;
+
+/// Rows halo2 reserves at the end of the domain (blinding factors + 1) for
+/// this design: at most 3 queries of any advice column, so 3 + 2 + 1.
+pub const RESERVED_ROWS: usize = 6;
+/// Largest `k` zkc plans for.
+pub const MAX_K: u32 = 22;
+
+/// How a node is laid out.
+#[derive(Clone, Debug, PartialEq)]
+pub enum NodeLayout {
+    /// No cells (constants).
+    None,
+    /// Cells of its inputs, reindexed (data movement).
+    Movement,
+    /// One dot product per element; rows per element.
+    Dot(Vec<usize>),
+    /// One arith lane per element.
+    Arith(usize),
+    /// One rescale per element (graph inputs and non-linear rescales).
+    Rescale(Vec<RescaleSpec>),
+    /// One max window per element; taps per window and the width of `m - x`.
+    Max(Vec<usize>, u32),
+    /// One table lookup per element.
+    Table(usize),
+}
+
+/// Where the next element of each group goes.
+#[derive(Clone, Debug, Default)]
+pub struct Cursors {
+    /// Next free MAC row.
+    pub mac: usize,
+    /// Arith elements placed (row = n / lanes, lane = n % lanes).
+    pub arith: usize,
+    /// Next free row per rescale lane.
+    pub rescale: Vec<usize>,
+    /// Next free max row.
+    pub max: usize,
+    /// Next free table row.
+    pub table: usize,
+}
+
+impl Cursors {
+    /// Fresh cursors for `shape`. Row 0 of the MAC and max lanes is a zero
+    /// row (their gates read the previous row), so they start at row 1.
+    pub fn new(shape: &CircuitShape) -> Self {
+        Cursors {
+            mac: usize::from(shape.mac_lanes > 0),
+            max: usize::from(shape.max_lanes > 0),
+            rescale: vec![0; shape.rescale_lanes],
+            ..Default::default()
+        }
+    }
+    /// Takes `rows` MAC rows; returns the first.
+    pub fn mac(&mut self, rows: usize) -> usize {
+        let r = self.mac;
+        self.mac += rows;
+        r
+    }
+    /// Takes one arith slot; returns `(row, lane)`.
+    pub fn arith(&mut self, lanes: usize) -> (usize, usize) {
+        let n = self.arith;
+        self.arith += 1;
+        (n / lanes.max(1), n % lanes.max(1))
+    }
+    /// Takes `rows` rows of the least used rescale lane; returns `(row, lane)`.
+    pub fn rescale(&mut self, rows: usize) -> (usize, usize) {
+        let lane = (0..self.rescale.len()).min_by_key(|&l| (self.rescale[l], l)).unwrap_or(0);
+        let r = self.rescale[lane];
+        self.rescale[lane] += rows;
+        (r, lane)
+    }
+    /// Takes `rows` max rows.
+    pub fn max(&mut self, rows: usize) -> usize {
+        let r = self.max;
+        self.max += rows;
+        r
+    }
+    /// Takes one table row.
+    pub fn table(&mut self) -> usize {
+        self.table += 1;
+        self.table - 1
+    }
+    /// Rows used by the tallest group (each rescale lane ends with a zero
+    /// row, which its gates read as the next row).
+    pub fn rows(&self, shape: &CircuitShape) -> usize {
+        let arith = self.arith.div_ceil(shape.arith_lanes.max(1));
+        let rescale = self.rescale.iter().copied().max().map_or(0, |r| r + 1);
+        [self.mac, arith, rescale, self.max, self.table].into_iter().max().unwrap_or(0)
+    }
+}
+
+fn bits(v: &BigInt) -> u32 {
+    if v.is_zero() {
+        0
+    } else {
+        u32::try_from(v.bits()).unwrap_or(u32::MAX)
+    }
+}
+
+fn bound_of(g: &Graph, id: NodeId) -> Result<(BigInt, BigInt), CircuitError> {
+    g.ty(id)
+        .bound
+        .as_ref()
+        .map(|b| (b.lo.clone(), b.hi.clone()))
+        .ok_or_else(|| CircuitError::Unsupported(format!("{} has no bound (run bound analysis)", g.node(id).name)))
+}
+
+fn round_shift(x: &BigInt, n: u32) -> BigInt {
+    if n == 0 {
+        return x.clone();
+    }
+    let d = BigInt::from(1) << n;
+    let v = x + (BigInt::from(1) << (n - 1));
+    num_integer::Integer::div_floor(&v, &d)
+}
+
+/// The rescale spec of one multiplier `m` over an input range.
+pub fn rescale_spec(m: i64, shift: i32, lo: i64, hi: i64, x: &(BigInt, BigInt)) -> Result<RescaleSpec, CircuitError> {
+    let (mnum, n) = if shift > 0 {
+        (i128::from(m), shift.unsigned_abs())
+    } else {
+        let k = shift.unsigned_abs();
+        let v = i128::from(m).checked_shl(k).filter(|v| (v >> k) == i128::from(m));
+        (v.ok_or_else(|| CircuitError::Unsupported(format!("multiplier {m} << {k} overflows")))?, 0)
+    };
+    let q = |v: &BigInt| round_shift(&(v * BigInt::from(mnum)), n);
+    let (qa, qb) = (q(&x.0), q(&x.1));
+    let (qmin, qmax) = if qa <= qb { (qa, qb) } else { (qb, qa) };
+    let (l, h) = (BigInt::from(lo), BigInt::from(hi));
+    let slack = (&l - &qmin).max(&qmax - &h).max(BigInt::zero());
+    let s_bits = bits(&slack);
+    let (y_bits, check_hi) = if s_bits == 0 {
+        (0, false)
+    } else {
+        let w = &h - &l;
+        let b = bits(&w);
+        let pow2 = (&w + 1u32).is_positive() && ((&w + 1u32) & &w).is_zero();
+        (b, !pow2)
+    };
+    Ok(RescaleSpec { mnum, n, lo, hi, s_bits, y_bits, check_hi })
+}
+
+/// The spec that range-checks a graph input in `[lo, hi]`.
+fn input_spec(lo: &BigInt, hi: &BigInt) -> Result<RescaleSpec, CircuitError> {
+    let (Some(l), Some(h)) = (lo.to_i64(), hi.to_i64()) else {
+        return Err(CircuitError::Unsupported("input range beyond i64".into()));
+    };
+    let w = BigInt::from(h) - BigInt::from(l);
+    let pow2 = ((&w + 1u32) & &w).is_zero();
+    Ok(RescaleSpec { mnum: 1, n: 0, lo: l, hi: h, s_bits: 0, y_bits: bits(&w).max(1), check_hi: !pow2 })
+}
+
+/// True for a rescale the circuit checks as a linear relation: no right
+/// shift and a clamp bound analysis proves inactive.
+pub fn is_linear(spec: &RescaleSpec) -> bool {
+    spec.n == 0 && spec.s_bits == 0
+}
+
+/// How `id` is laid out, with the widths its lookups use.
+pub fn node_layout(g: &Graph, id: NodeId, lanes: usize) -> Result<NodeLayout, CircuitError> {
+    let ins = g.inputs(id);
+    let op = g.op(id);
+    let n = numel(g.shape(id));
+    let unsupported = |why: &str| CircuitError::Unsupported(format!("{} ({}): {why}", op.kind(), g.node(id).name));
+    Ok(match op {
+        Op::Const(_) => NodeLayout::None,
+        Op::Input { .. } => {
+            let (lo, hi) = bound_of(g, id)?;
+            NodeLayout::Rescale(vec![input_spec(&lo, &hi)?; n])
+        }
+        Op::Conv { .. } | Op::ConvTranspose { .. } | Op::Gemm { .. } => {
+            let d = geometry::dot_products(op, g.shape(ins[0]), g.shape(ins[1]), g.shape(id))
+                .ok_or_else(|| unsupported("no dot products"))?;
+            NodeLayout::Dot((0..d.len()).map(|o| rows_for(d.taps_of(o).len(), lanes)).collect())
+        }
+        Op::SumPool { window, .. } => {
+            let (wins, _) = geometry::pool_windows(window, g.shape(ins[0]), g.shape(id));
+            NodeLayout::Dot(wins.iter().map(|w| rows_for(w.len(), lanes)).collect())
+        }
+        Op::ScaleShift { .. } => NodeLayout::Dot(vec![1; n]),
+        Op::Mul if ins.iter().any(|&i| g.const_tensor(i).is_some()) => NodeLayout::Dot(vec![1; n]),
+        Op::Mul | Op::Add { .. } | Op::Sub { .. } => NodeLayout::Arith(n),
+        Op::Rescale { mult, shift, lo, hi } => {
+            let x = bound_of(g, ins[0])?;
+            let mut specs = vec![];
+            let mut memo: BTreeMap<i64, RescaleSpec> = BTreeMap::new();
+            for i in 0..n {
+                let m = if mult.len() == 1 { mult[0] } else { mult[i] };
+                let spec = match memo.get(&m) {
+                    Some(s) => *s,
+                    None => {
+                        let s = rescale_spec(m, *shift, *lo, *hi, &x)?;
+                        memo.insert(m, s);
+                        s
+                    }
+                };
+                specs.push(spec);
+            }
+            if specs.iter().all(is_linear) {
+                NodeLayout::Arith(n)
+            } else {
+                NodeLayout::Rescale(specs)
+            }
+        }
+        Op::MaxPool { window, .. } => {
+            let (wins, _) = geometry::pool_windows(window, g.shape(ins[0]), g.shape(id));
+            let (lo, hi) = bound_of(g, ins[0])?;
+            NodeLayout::Max(wins.iter().map(|w| w.len()).collect(), bits(&(hi - lo)))
+        }
+        Op::Table { .. } => NodeLayout::Table(n),
+        Op::Reshape | Op::Transpose { .. } | Op::Concat { .. } | Op::Pad { .. } | Op::Slice { .. } | Op::Gather { .. } | Op::Resize { .. } => {
+            NodeLayout::Movement
+        }
+        Op::BatchNorm { .. }
+        | Op::Div
+        | Op::Relu
+        | Op::Clip(_)
+        | Op::LeakyRelu { .. }
+        | Op::Sigmoid
+        | Op::Tanh
+        | Op::AvgPool { .. }
+        | Op::GlobalAvgPool => return Err(unsupported("float-only op in a quantized graph")),
+    })
+}
+
+/// The planned circuit of a quantized graph.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plan {
+    /// Lanes per chip.
+    pub shape: CircuitShape,
+    /// log2 of the number of rows.
+    pub k: u32,
+    /// Width `T` of the range table's widest tag.
+    pub range_bits: u32,
+    /// Range widths in the table.
+    pub tags: BTreeSet<u32>,
+    /// Rows used by the model region.
+    pub rows: usize,
+    /// Rows of the range table.
+    pub range_table_rows: usize,
+    /// Rows of the function tables.
+    pub function_table_rows: usize,
+    /// Public values: every input element, then every output element.
+    pub instance_len: usize,
+    /// Rows per op kind (summed over groups, for reports).
+    pub rows_by_op: BTreeMap<String, usize>,
+    /// Multiply-accumulate taps laid out.
+    pub macs: usize,
+}
+
+/// Constant cells (pad values) each take one MAC row.
+fn pad_values(g: &Graph) -> BTreeSet<i64> {
+    g.ids()
+        .into_iter()
+        .filter_map(|id| match g.op(id) {
+            Op::Pad { value, .. } => Some(*value as i64),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The per-node layouts of a graph for a MAC lane count (independent of
+/// the other lanes and of the range width).
+pub struct Prepared {
+    layouts: Vec<(NodeId, String, NodeLayout)>,
+    macs: usize,
+    function_rows: usize,
+    pads: usize,
+    instance_len: usize,
+}
+
+/// Computes the layouts of every node of `g` for `mac_lanes` lanes.
+pub fn prepare(g: &Graph, mac_lanes: usize) -> Result<Prepared, CircuitError> {
+    let order = g.topo_order().map_err(|e| CircuitError::Unsupported(e.to_string()))?;
+    let mut layouts = vec![];
+    let (mut macs, mut function_rows) = (0, 1);
+    for id in order {
+        let l = node_layout(g, id, mac_lanes)?;
+        if matches!(l, NodeLayout::Dot(_)) {
+            macs += dot_taps(g, id).unwrap_or(0);
+        }
+        if let Op::Table { values, .. } = g.op(id) {
+            function_rows += values.len();
+        }
+        layouts.push((id, g.op(id).kind().to_string(), l));
+    }
+    let instance_len = g.inputs_list().iter().chain(g.outputs()).map(|&i| numel(g.shape(i))).sum();
+    Ok(Prepared { layouts, macs, function_rows, pads: pad_values(g).len(), instance_len })
+}
+
+/// Plans with `shape` and range width `t`; `None` when a chip the model
+/// needs has no lanes or some check does not fit `t` bits.
+pub fn plan_with(p: &Prepared, shape: CircuitShape, t: u32) -> Option<Plan> {
+    let mut cur = Cursors::new(&shape);
+    let mut tags: BTreeSet<u32> = BTreeSet::from([0]);
+    let mut by_op: BTreeMap<String, usize> = BTreeMap::new();
+    if p.pads > 0 && shape.mac_lanes == 0 {
+        return None;
+    }
+    cur.mac(p.pads);
+    for (_, kind, layout) in &p.layouts {
+        let before = (cur.mac, cur.arith, cur.rescale.iter().sum::<usize>(), cur.max, cur.table);
+        match layout {
+            NodeLayout::None | NodeLayout::Movement => {}
+            NodeLayout::Dot(rows) => {
+                if shape.mac_lanes == 0 {
+                    return None;
+                }
+                rows.iter().for_each(|&r| {
+                    cur.mac(r);
+                });
+            }
+            NodeLayout::Arith(n) => {
+                if shape.arith_lanes == 0 {
+                    return None;
+                }
+                (0..*n).for_each(|_| {
+                    cur.arith(shape.arith_lanes);
+                });
+            }
+            NodeLayout::Rescale(specs) => {
+                if shape.rescale_lanes == 0 {
+                    return None;
+                }
+                for s in specs {
+                    let rows = s.rows(t)?;
+                    tags.extend(s.tags(t));
+                    cur.rescale(rows);
+                }
+            }
+            NodeLayout::Max(windows, d_bits) => {
+                if shape.max_lanes == 0 || *d_bits > t {
+                    return None;
+                }
+                tags.insert(*d_bits);
+                windows.iter().for_each(|&w| {
+                    cur.max(w.max(1));
+                });
+            }
+            NodeLayout::Table(n) => {
+                if shape.table_lanes == 0 {
+                    return None;
+                }
+                (0..*n).for_each(|_| {
+                    cur.table();
+                });
+            }
+        }
+        let after = (cur.mac, cur.arith, cur.rescale.iter().sum::<usize>(), cur.max, cur.table);
+        let used = (after.0 - before.0)
+            + (after.1 - before.1).div_ceil(shape.arith_lanes.max(1))
+            + (after.2 - before.2)
+            + (after.3 - before.3)
+            + (after.4 - before.4);
+        if used > 0 {
+            *by_op.entry(kind.clone()).or_insert(0) += used;
+        }
+    }
+    let rows = cur.rows(&shape);
+    let range_rows = table_rows(&tags);
+    let need = rows.max(range_rows).max(p.function_rows).max(p.instance_len) + RESERVED_ROWS + 1;
+    let k = (need.next_power_of_two().trailing_zeros()).max(4);
+    if k > MAX_K {
+        return None;
+    }
+    Some(Plan {
+        shape,
+        k,
+        range_bits: t,
+        tags,
+        rows,
+        range_table_rows: range_rows,
+        function_table_rows: p.function_rows,
+        instance_len: p.instance_len,
+        rows_by_op: by_op,
+        macs: p.macs,
+    })
+}
+
+fn dot_taps(g: &Graph, id: NodeId) -> Option<usize> {
+    let ins = g.inputs(id);
+    match g.op(id) {
+        Op::SumPool { window, .. } => Some(geometry::pool_windows(window, g.shape(ins[0]), g.shape(id)).0.iter().map(|w| w.len()).sum()),
+        Op::ScaleShift { .. } | Op::Mul => Some(numel(g.shape(id))),
+        op => geometry::dot_products(op, g.shape(ins[0]), g.shape(ins[1]), g.shape(id)).map(|d| d.macs()),
+    }
+}
+
+/// A rough prover cost of a plan: `2^k` times the committed columns.
+fn cost(p: &Plan) -> u64 {
+    let s = &p.shape;
+    let advice = s.mac_lanes + 1 + 3 * s.arith_lanes + 6 * s.rescale_lanes + 4 * s.max_lanes + 2 * s.table_lanes;
+    let lookups = 3 * s.rescale_lanes + s.max_lanes + s.table_lanes;
+    let equality = s.mac_lanes + 1 + 3 * s.arith_lanes + 2 * s.rescale_lanes + 2 * s.max_lanes + 2 * s.table_lanes + 1;
+    let fixed = s.mac_lanes + 2 + 4 * s.arith_lanes + 16 * s.rescale_lanes + 3 * s.max_lanes + 1;
+    let units = 4 * advice + 12 * lookups + 4 * equality.div_ceil(3) + fixed;
+    (1u64 << p.k) * units as u64
+}
+
+/// Plans `g`: tries lane counts and range widths and keeps the cheapest.
+pub fn plan(g: &Graph) -> Result<Plan, CircuitError> {
+    let has = |f: &dyn Fn(&Op) -> bool| g.ids().into_iter().any(|id| f(g.op(id)));
+    let max_lanes = usize::from(has(&|o| matches!(o, Op::MaxPool { .. })));
+    let table_lanes = usize::from(has(&|o| matches!(o, Op::Table { .. })));
+    let mut best: Option<Plan> = None;
+    for mac in [0, 8, 16, 32] {
+        let prepared = prepare(g, mac)?;
+        for arith in [0, 1, 2, 4] {
+            for rescale in [1, 2] {
+                let shape = CircuitShape { mac_lanes: mac, arith_lanes: arith, rescale_lanes: rescale, max_lanes, table_lanes };
+                for t in 8..=16 {
+                    if let Some(p) = plan_with(&prepared, shape, t) {
+                        let better = best.as_ref().is_none_or(|b| (cost(&p), p.k) < (cost(b), b.k));
+                        if better {
+                            best = Some(p);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    best.ok_or_else(|| CircuitError::Unsupported(format!("the model does not fit a circuit of at most 2^{MAX_K} rows")))
+}

@@ -1,0 +1,137 @@
+//! IPA parameters (cached on disk per `k`), key generation, proving,
+//! verification and the verifying-key fingerprint. Every entry point sets
+//! the circuit shape for `configure` ([`ShapeGuard`]).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use halo2_proofs::dev::MockProver;
+use halo2_proofs::pasta::{EqAffine, Fp};
+use halo2_proofs::plonk::{create_proof, keygen_pk, keygen_vk, verify_proof, ProvingKey, SingleVerifier, VerifyingKey};
+use halo2_proofs::poly::commitment::Params;
+use halo2_proofs::transcript::{Blake2bRead, Blake2bWrite, Challenge255};
+
+use crate::circuit::ModelCircuit;
+use crate::shape::ShapeGuard;
+use crate::CircuitError;
+
+/// Environment variable naming the parameter cache directory.
+pub const CACHE_ENV: &str = "ZKC_CACHE_DIR";
+
+/// The parameter cache directory: `$ZKC_CACHE_DIR`, else
+/// `$XDG_CACHE_HOME/zkc`, else `~/.cache/zkc`, else a temp directory.
+pub fn default_cache_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os(CACHE_ENV) {
+        return PathBuf::from(d);
+    }
+    if let Some(d) = std::env::var_os("XDG_CACHE_HOME") {
+        return PathBuf::from(d).join("zkc");
+    }
+    if let Some(h) = std::env::var_os("HOME") {
+        return PathBuf::from(h).join(".cache").join("zkc");
+    }
+    std::env::temp_dir().join("zkc-cache")
+}
+
+fn io(path: &Path, e: impl std::fmt::Display) -> CircuitError {
+    CircuitError::Io(format!("{}: {e}", path.display()))
+}
+
+/// IPA parameters for `2^k` rows: read from `cache/ipa-pasta-k{k}.bin`,
+/// or generated (deterministically) and written there atomically. Returns
+/// the parameters and whether they were generated.
+pub fn params(k: u32, cache: &Path) -> Result<(Params<EqAffine>, bool), CircuitError> {
+    let path = cache.join(format!("ipa-pasta-k{k}.bin"));
+    if let Ok(bytes) = std::fs::read(&path) {
+        if let Ok(p) = Params::<EqAffine>::read(&mut &bytes[..]) {
+            if p.k() == k {
+                return Ok((p, false));
+            }
+        }
+        // A corrupted cache file is regenerated below.
+    }
+    let p = Params::<EqAffine>::new(k);
+    std::fs::create_dir_all(cache).map_err(|e| io(cache, format!("cannot create the parameter cache ({e}); set {CACHE_ENV} to a writable directory")))?;
+    let tmp = cache.join(format!(".ipa-pasta-k{k}.bin.tmp-{}", std::process::id()));
+    let write = || -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        let mut buf = vec![];
+        p.write(&mut buf)?;
+        f.write_all(&buf)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, &path)
+    };
+    if let Err(e) = write() {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(io(cache, format!("cannot write the parameter cache ({e}); set {CACHE_ENV} to a writable directory")));
+    }
+    Ok((p, true))
+}
+
+/// The verifying key of a circuit (no witness needed).
+pub fn verifying_key(params: &Params<EqAffine>, c: &ModelCircuit) -> Result<VerifyingKey<EqAffine>, CircuitError> {
+    let _g = ShapeGuard::set(c.plan().shape);
+    keygen_vk(params, &c.without_witnesses_()).map_err(|e| CircuitError::Halo2(format!("verifying key: {e:?}")))
+}
+
+/// The proving key of a circuit.
+pub fn proving_key(
+    params: &Params<EqAffine>,
+    vk: VerifyingKey<EqAffine>,
+    c: &ModelCircuit,
+) -> Result<ProvingKey<EqAffine>, CircuitError> {
+    let _g = ShapeGuard::set(c.plan().shape);
+    keygen_pk(params, vk, &c.without_witnesses_()).map_err(|e| CircuitError::Halo2(format!("proving key: {e:?}")))
+}
+
+/// A stable fingerprint of a verifying key: BLAKE2b-256 of its pinned
+/// representation (domain, constraint system, fixed and permutation
+/// commitments), as hex. Equal fingerprints mean the same circuit and model.
+pub fn fingerprint(vk: &VerifyingKey<EqAffine>) -> String {
+    let pinned = format!("{:?}", vk.pinned());
+    let h = blake2b_simd::Params::new()
+        .hash_length(32)
+        .personal(b"zkc-vk-fprint-01")
+        .to_state()
+        .update(pinned.as_bytes())
+        .finalize();
+    h.as_bytes().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Proves `c` (with a witness) for the public values `instance`.
+pub fn prove(
+    params: &Params<EqAffine>,
+    pk: &ProvingKey<EqAffine>,
+    c: &ModelCircuit,
+    instance: &[Fp],
+) -> Result<Vec<u8>, CircuitError> {
+    let _g = ShapeGuard::set(c.plan().shape);
+    let mut transcript = Blake2bWrite::<_, EqAffine, Challenge255<_>>::init(vec![]);
+    create_proof(params, pk, std::slice::from_ref(c), &[&[instance]], rand::rng(), &mut transcript)
+        .map_err(|e| CircuitError::Halo2(format!("proving failed: {e:?}")))?;
+    Ok(transcript.finalize())
+}
+
+/// Verifies `proof` for `instance`; `Ok(())` only for a valid proof.
+pub fn verify(
+    params: &Params<EqAffine>,
+    vk: &VerifyingKey<EqAffine>,
+    instance: &[Fp],
+    proof: &[u8],
+) -> Result<(), CircuitError> {
+    let mut transcript = Blake2bRead::<_, EqAffine, Challenge255<_>>::init(proof);
+    verify_proof(params, vk, SingleVerifier::new(params), &[&[instance]], &mut transcript)
+        .map_err(|e| CircuitError::Invalid(format!("{e:?}")))
+}
+
+/// Runs halo2's mock prover: `Ok(())` when every constraint holds, else the
+/// failures (at most 10 described).
+pub fn mock(c: &ModelCircuit, instance: &[Fp]) -> Result<(), CircuitError> {
+    let _g = ShapeGuard::set(c.plan().shape);
+    let prover = MockProver::run(c.plan().k, c, vec![instance.to_vec()])
+        .map_err(|e| CircuitError::Halo2(format!("mock prover: {e:?}")))?;
+    prover.verify().map_err(|fails| {
+        let shown: Vec<String> = fails.iter().take(10).map(|f| format!("{f}")).collect();
+        CircuitError::Invalid(format!("{} constraint failures: {}", fails.len(), shown.join("; ")))
+    })
+}

@@ -1,0 +1,65 @@
+//! The circuit's shape: how many lanes each chip gets. Chosen per model by
+//! the planner; `Circuit::configure` has no parameters in halo2_proofs 0.4,
+//! so the shape reaches it through a thread-local set by [`ShapeGuard`]
+//! around every keygen, proof, verification or mock run.
+
+use std::cell::Cell;
+
+/// Lanes per chip (0 disables a chip and its columns and lookups).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CircuitShape {
+    /// Multiply-accumulate lanes per row (dot products with fixed weights).
+    pub mac_lanes: usize,
+    /// Elementwise `alpha*a*b + beta*a + gamma*b + delta` lanes.
+    pub arith_lanes: usize,
+    /// Rescale (rounding shift, range-checked remainder, clamp) lanes.
+    pub rescale_lanes: usize,
+    /// Max-pool lanes (0 or 1).
+    pub max_lanes: usize,
+    /// Function-table lookup lanes (0 or 1).
+    pub table_lanes: usize,
+}
+
+impl CircuitShape {
+    /// A compact text form, e.g. `mac32 arith2 rescale2 max0 table0`.
+    pub fn describe(&self) -> String {
+        format!(
+            "mac{} arith{} rescale{} max{} table{}",
+            self.mac_lanes, self.arith_lanes, self.rescale_lanes, self.max_lanes, self.table_lanes
+        )
+    }
+}
+
+/// Shape used when none is set (a small circuit with every chip).
+pub const DEFAULT_SHAPE: CircuitShape = CircuitShape {
+    mac_lanes: 8,
+    arith_lanes: 1,
+    rescale_lanes: 1,
+    max_lanes: 1,
+    table_lanes: 1,
+};
+
+thread_local! {
+    static SHAPE: Cell<Option<CircuitShape>> = const { Cell::new(None) };
+}
+
+/// Sets the shape `configure` sees on this thread until dropped.
+pub struct ShapeGuard(Option<CircuitShape>);
+
+impl ShapeGuard {
+    /// Sets `shape` for this thread.
+    pub fn set(shape: CircuitShape) -> Self {
+        ShapeGuard(SHAPE.with(|s| s.replace(Some(shape))))
+    }
+}
+
+impl Drop for ShapeGuard {
+    fn drop(&mut self) {
+        SHAPE.with(|s| s.set(self.0));
+    }
+}
+
+/// The shape set on this thread (or [`DEFAULT_SHAPE`]).
+pub fn current_shape() -> CircuitShape {
+    SHAPE.with(|s| s.get()).unwrap_or(DEFAULT_SHAPE)
+}

@@ -1,0 +1,58 @@
+//! Helpers: quantized models and their traces.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use zkc_circuit::{instance_of, plan, ModelCircuit};
+use zkc_ir::Graph;
+use zkc_passes::{calibrate, synthetic_samples, Pipeline, QuantConfig};
+
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Imports, runs the float and quantization pipelines (synthetic
+/// calibration, 8 bits) on an ONNX file.
+pub fn quantized(path: &Path, bits: u32) -> Graph {
+    let mut g = zkc_onnx::import_file(path).unwrap().graph;
+    Pipeline::float().run(&mut g, |_, _| {}).unwrap();
+    let cal = calibrate(&g, &synthetic_samples(&g, 16, 1)).unwrap();
+    Pipeline::quantize(QuantConfig::new(bits, bits, false), cal).run(&mut g, |_, _| {}).unwrap();
+    g
+}
+
+/// Quantized graph from IR text (already quantized).
+pub fn from_text(text: &str) -> Graph {
+    let g = zkc_ir::parse_graph(text).unwrap();
+    zkc_ir::validate(&g, zkc_ir::Stage::Quantized).unwrap();
+    g
+}
+
+/// A deterministic integer input inside each graph input's bound.
+pub fn inputs(g: &Graph, seed: u64) -> Vec<Vec<i64>> {
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    g.inputs_list()
+        .iter()
+        .map(|&id| {
+            let b = g.ty(id).bound.clone().unwrap();
+            let (lo, hi): (i64, i64) = ((&b.lo).try_into().unwrap(), (&b.hi).try_into().unwrap());
+            (0..zkc_ir::numel(g.shape(id)))
+                .map(|_| {
+                    s ^= s << 13;
+                    s ^= s >> 7;
+                    s ^= s << 17;
+                    lo + (s % ((hi - lo + 1) as u64)) as i64
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The circuit of `g` with a witness for `inputs`, and its public values.
+pub fn circuit(g: &Graph, inputs: &[Vec<i64>]) -> (ModelCircuit, Vec<halo2_proofs::pasta::Fp>) {
+    let run = zkc_runtime::run_int(g, inputs).unwrap();
+    let inst = instance_of(g, &run).unwrap();
+    let p = plan(g).unwrap();
+    (ModelCircuit::new(Arc::new(g.clone()), Arc::new(p), Some(Arc::new(run))), inst)
+}
