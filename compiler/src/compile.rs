@@ -61,15 +61,18 @@ pub fn compile_float(model: &Path, mut after: impl FnMut(&str, &Graph)) -> Resul
     })
 }
 
-/// Compiles `model` through the float and quantization pipelines.
+/// Compiles `model` through the float and quantization pipelines and plans
+/// its circuit.
 pub fn compile(model: &Path, opts: &QuantOptions) -> Result<Artifact> {
     let float = compile_float(model, |_, _| {})?;
     let quant = quantize(&float, opts, |_, _| {})?;
-    Ok(assemble(model, float, quant))
+    assemble(model, float, quant)
 }
 
-/// Builds manifest and report from the two halves.
-pub fn assemble(model: &Path, float: Compiled, quant: QuantizedModel) -> Artifact {
+/// Builds manifest and report from the two halves (planning the circuit).
+pub fn assemble(model: &Path, float: Compiled, quant: QuantizedModel) -> Result<Artifact> {
+    let plan = crate::proving::plan_of(&quant.graph)?;
+    let stats = zkc_circuit::prover::stats(&plan.shape);
     let (ops, macs, params) = graph_stats(&float.graph);
     let (quantized_ops, _, _) = graph_stats(&quant.graph);
     let manifest = Manifest {
@@ -93,13 +96,22 @@ pub fn assemble(model: &Path, float: Compiled, quant: QuantizedModel) -> Artifac
         quantized_ops,
         quantization: quant.info.clone(),
         passes,
+        k: plan.k,
+        rows: plan.rows,
+        advice_columns: stats.advice_columns,
+        fixed_columns: stats.fixed_columns,
+        lookups: stats.lookups,
+        instance_values: plan.instance_len,
+        rows_by_op: plan.rows_by_op.clone(),
+        circuit_shape: plan.shape.describe(),
+        range_bits: plan.range_bits,
     };
-    Artifact {
+    Ok(Artifact {
         float,
         quant,
         manifest,
         report,
-    }
+    })
 }
 
 /// Writes the artifact directory for a compiled model (atomically).

@@ -50,7 +50,7 @@ pub fn run(model: &Path, data: &Path, opts: &ExperimentOptions) -> Result<Vec<Ro
             seed: 1,
         };
         let q = quantize(&float, &qopts, |_, _| {})?;
-        let art = assemble(model, float.clone(), q);
+        let art = assemble(model, float.clone(), q)?;
         let m = Model {
             manifest: art.manifest,
             float: art.float.graph,

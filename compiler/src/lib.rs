@@ -10,6 +10,7 @@ pub mod evaluate;
 pub mod experiment;
 pub mod model;
 pub mod plot;
+pub mod proving;
 pub mod quantize;
 pub mod report;
 
@@ -44,6 +45,9 @@ pub enum DriverError {
         /// What is wrong and what to do.
         reason: String,
     },
+    /// Planning, key generation or proving failed.
+    #[error("{0}")]
+    Circuit(String),
     /// A user-supplied data file is invalid.
     #[error("{path}: {reason}")]
     Data {

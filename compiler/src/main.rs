@@ -106,6 +106,51 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Generate the IPA parameters (cached per k) and the verifying key. No trusted setup.
+    Setup {
+        /// The artifact directory written by `zkc compile`.
+        dir: PathBuf,
+        /// Parameter cache directory [default: $ZKC_CACHE_DIR, else ~/.cache/zkc].
+        #[arg(long, value_name = "DIR")]
+        cache_dir: Option<PathBuf>,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Prove that the compiled model maps this input to its output.
+    Prove {
+        /// The artifact directory (after `zkc setup`).
+        dir: PathBuf,
+        /// The input: {"input_data": [[...]]}.
+        #[arg(long, value_name = "INPUT.json")]
+        input: PathBuf,
+        /// The proof file to write.
+        #[arg(short, long, value_name = "PROOF")]
+        out: PathBuf,
+        /// Parameter cache directory [default: $ZKC_CACHE_DIR, else ~/.cache/zkc].
+        #[arg(long, value_name = "DIR")]
+        cache_dir: Option<PathBuf>,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Verify a proof; exit 0 and print the proven outputs only if it is valid.
+    Verify {
+        /// The artifact directory (after `zkc setup`).
+        dir: PathBuf,
+        /// The proof file.
+        proof: PathBuf,
+        /// Regenerate the verifying key from the model instead of reading vk.bin
+        /// (slower; checks that vk.bin belongs to the compiled model).
+        #[arg(long)]
+        recompute_key: bool,
+        /// Parameter cache directory [default: $ZKC_CACHE_DIR, else ~/.cache/zkc].
+        #[arg(long, value_name = "DIR")]
+        cache_dir: Option<PathBuf>,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
     /// Compile at several bit widths and tabulate accuracy and per-layer error.
     Experiment {
         /// The ONNX model.
@@ -208,6 +253,22 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     .collect();
                 println!("  quantized ops  {}", qops.join(", "));
                 println!("  macs {}   params {}", r.macs, r.params);
+                println!(
+                    "  circuit        k = {} ({} of {} rows), {} advice / {} fixed columns, {} lookups, {} public values",
+                    r.k,
+                    r.rows,
+                    1u64 << r.k,
+                    r.advice_columns,
+                    r.fixed_columns,
+                    r.lookups,
+                    r.instance_values
+                );
+                let rows: Vec<String> = r
+                    .rows_by_op
+                    .iter()
+                    .map(|(k, v)| format!("{k} {v}"))
+                    .collect();
+                println!("  rows by op     {}", rows.join(", "));
                 let q = &r.quantization;
                 println!(
                     "  quantization   {}-bit activations, {}-bit weights{}, calibrated on {} ({} samples)",
@@ -275,6 +336,84 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 print_eval(&r);
             }
         }
+        Command::Setup {
+            dir,
+            cache_dir,
+            json,
+        } => {
+            let cache = zkc::proving::cache_dir(cache_dir);
+            let sp = Spinner::new();
+            let (info, t) = zkc::proving::setup(&dir, &cache, &|m| sp.stage(m))?;
+            sp.done();
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"k": info.k, "fingerprint": info.fingerprint, "timings": t})
+                );
+            } else {
+                println!(
+                    "setup {}: k = {}, verifying key {}",
+                    dir.display(),
+                    info.k,
+                    info.fingerprint
+                );
+                println!(
+                    "  parameters {:.2} s{}, verifying key {:.2} s (no trusted setup: IPA over Pasta)",
+                    t.params_s,
+                    if t.params_generated { " (generated, now cached)" } else { " (cached)" },
+                    t.vk_s
+                );
+            }
+        }
+        Command::Prove {
+            dir,
+            input,
+            out,
+            cache_dir,
+            json,
+        } => {
+            let cache = zkc::proving::cache_dir(cache_dir);
+            let sp = Spinner::new();
+            let (f, t) = zkc::proving::prove(&dir, &input, &out, &cache, &|m| sp.stage(m))?;
+            sp.done();
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"proof": out, "bytes": f.proof.len() / 2, "outputs": f.outputs.iter().map(|o| &o.values).collect::<Vec<_>>(), "timings": t})
+                );
+            } else {
+                println!(
+                    "proved {} -> {} ({} bytes)",
+                    dir.display(),
+                    out.display(),
+                    f.proof.len() / 2
+                );
+                println!("  proving key {:.2} s, proof {:.2} s", t.pk_s, t.prove_s);
+                print_outputs(&f);
+            }
+        }
+        Command::Verify {
+            dir,
+            proof,
+            recompute_key,
+            cache_dir,
+            json,
+        } => {
+            let cache = zkc::proving::cache_dir(cache_dir);
+            let (f, t) = zkc::proving::verify(&dir, &proof, &cache, recompute_key)?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"valid": true, "outputs": f.outputs.iter().map(|o| &o.values).collect::<Vec<_>>(), "timings": t})
+                );
+            } else {
+                println!(
+                    "valid proof for {} (verified in {:.3} s)",
+                    f.model, t.verify_s
+                );
+                print_outputs(&f);
+            }
+        }
         Command::Experiment {
             model,
             data,
@@ -331,6 +470,37 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// A spinner with stage messages on a terminal (silent otherwise).
+struct Spinner(indicatif::ProgressBar, std::time::Instant);
+
+impl Spinner {
+    fn new() -> Self {
+        use std::io::IsTerminal;
+        let pb = if std::io::stderr().is_terminal() {
+            let pb = indicatif::ProgressBar::new_spinner();
+            pb.enable_steady_tick(std::time::Duration::from_millis(120));
+            pb
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        Spinner(pb, std::time::Instant::now())
+    }
+    fn stage(&self, m: &str) {
+        self.0
+            .set_message(format!("{m} ({:.1} s)", self.1.elapsed().as_secs_f64()));
+    }
+    fn done(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
+fn print_outputs(f: &zkc::proving::ProofFile) {
+    for (i, o) in f.outputs.iter().enumerate() {
+        let v: Vec<f32> = o.values.iter().map(|&x| x as f32).collect();
+        println!("  output {i}: {}", fmt_vec(&v));
+    }
 }
 
 fn fmt_vec(v: &[f32]) -> String {

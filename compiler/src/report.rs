@@ -38,6 +38,24 @@ pub struct Report {
     pub quantization: crate::quantize::QuantInfo,
     /// The passes run, in order (float pipeline, then quantization).
     pub passes: Vec<PassLine>,
+    /// log2 of the circuit's rows.
+    pub k: u32,
+    /// Rows the model uses (of `2^k`).
+    pub rows: usize,
+    /// Advice columns.
+    pub advice_columns: usize,
+    /// Fixed columns.
+    pub fixed_columns: usize,
+    /// Lookup arguments.
+    pub lookups: usize,
+    /// Public values (input and output elements).
+    pub instance_values: usize,
+    /// Circuit rows per op kind.
+    pub rows_by_op: BTreeMap<String, usize>,
+    /// Lanes per chip, e.g. `mac32 arith2 rescale2 max0 table0`.
+    pub circuit_shape: String,
+    /// Width of the range table.
+    pub range_bits: u32,
 }
 
 /// Counts ops by kind, MACs and parameters of a graph.

@@ -62,7 +62,9 @@ impl Assigner {
 
     fn adjust(&self, col: Column<Advice>, row: usize, v: Value<Fp>) -> Value<Fp> {
         match self.tamper {
-            Some(t) if t.row == row && t.column == column_index(col) => v.map(|x| x + crate::field::fp64(t.delta)),
+            Some(t) if t.row == row && t.column == column_index(col) => {
+                v.map(|x| x + crate::field::fp64(t.delta))
+            }
             _ => v,
         }
     }

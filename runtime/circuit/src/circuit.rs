@@ -48,17 +48,29 @@ pub struct ModelCircuit {
 impl ModelCircuit {
     /// The circuit of `graph` under `plan`, with an optional witness.
     pub fn new(graph: Arc<Graph>, plan: Arc<Plan>, witness: Option<Arc<IntRun>>) -> Self {
-        ModelCircuit { graph, plan, witness, tamper: None, log: None }
+        ModelCircuit {
+            graph,
+            plan,
+            witness,
+            tamper: None,
+            log: None,
+        }
     }
 
     /// The same circuit with one advice cell tampered with (soundness tests).
     pub fn tampered(&self, t: Tamper) -> Self {
-        ModelCircuit { tamper: Some(t), ..self.clone() }
+        ModelCircuit {
+            tamper: Some(t),
+            ..self.clone()
+        }
     }
 
     /// The same circuit, recording every advice cell it writes into `log`.
     pub fn logging(&self, log: Arc<std::sync::Mutex<Vec<CellRecord>>>) -> Self {
-        ModelCircuit { log: Some(log), ..self.clone() }
+        ModelCircuit {
+            log: Some(log),
+            ..self.clone()
+        }
     }
 
     /// The plan.
@@ -68,7 +80,12 @@ impl ModelCircuit {
 
     /// The circuit without witness (for key generation).
     pub fn without_witnesses_(&self) -> Self {
-        ModelCircuit { witness: None, tamper: None, log: None, ..self.clone() }
+        ModelCircuit {
+            witness: None,
+            tamper: None,
+            log: None,
+            ..self.clone()
+        }
     }
 }
 
@@ -77,7 +94,12 @@ impl Circuit<Fp> for ModelCircuit {
     type FloorPlanner = SimpleFloorPlanner;
 
     fn without_witnesses(&self) -> Self {
-        ModelCircuit { witness: None, tamper: None, log: None, ..self.clone() }
+        ModelCircuit {
+            witness: None,
+            tamper: None,
+            log: None,
+            ..self.clone()
+        }
     }
 
     fn configure(meta: &mut ConstraintSystem<Fp>) -> ModelConfig {
@@ -97,7 +119,11 @@ impl Circuit<Fp> for ModelCircuit {
         }
     }
 
-    fn synthesize(&self, config: ModelConfig, mut layouter: impl Layouter<Fp>) -> Result<(), Error> {
+    fn synthesize(
+        &self,
+        config: ModelConfig,
+        mut layouter: impl Layouter<Fp>,
+    ) -> Result<(), Error> {
         if config.shape != self.plan.shape {
             return Err(Error::Synthesis);
         }
@@ -108,14 +134,36 @@ impl Circuit<Fp> for ModelCircuit {
             .map_err(|_| Error::Synthesis)?
             .into_iter()
             .filter_map(|id| match g.op(id) {
-                Op::Table { lo, values, .. } => Some((id, FunctionTable { id: 0, lo: *lo, values })),
+                Op::Table { lo, values, .. } => Some((
+                    id,
+                    FunctionTable {
+                        id: 0,
+                        lo: *lo,
+                        values,
+                    },
+                )),
                 _ => None,
             })
             .enumerate()
-            .map(|(i, (id, f))| (id, FunctionTable { id: i as u64 + 1, ..f }))
+            .map(|(i, (id, f))| {
+                (
+                    id,
+                    FunctionTable {
+                        id: i as u64 + 1,
+                        ..f
+                    },
+                )
+            })
             .collect();
         if let Some(t) = &config.table {
-            let list: Vec<FunctionTable<'_>> = tables.iter().map(|(_, f)| FunctionTable { id: f.id, lo: f.lo, values: f.values }).collect();
+            let list: Vec<FunctionTable<'_>> = tables
+                .iter()
+                .map(|(_, f)| FunctionTable {
+                    id: f.id,
+                    lo: f.lo,
+                    values: f.values,
+                })
+                .collect();
             t.load(&mut layouter, &list)?;
         }
         let table_ids: HashMap<NodeId, u64> = tables.iter().map(|(id, f)| (*id, f.id)).collect();
@@ -173,7 +221,10 @@ impl Synth<'_> {
     }
 
     fn consts(&self, id: NodeId) -> Result<&[i64], Error> {
-        self.g.const_tensor(id).and_then(|t| t.as_i64()).ok_or(Error::Synthesis)
+        self.g
+            .const_tensor(id)
+            .and_then(|t| t.as_i64())
+            .ok_or(Error::Synthesis)
     }
 
     fn cells_of(&self, id: NodeId) -> Result<&Vec<ACell>, Error> {
@@ -193,7 +244,8 @@ impl Synth<'_> {
         let order = self.g.topo_order().map_err(|_| Error::Synthesis)?;
         let mut input_row = 0;
         for id in order {
-            let layout = node_layout(self.g, id, self.plan.shape.mac_lanes).map_err(|_| Error::Synthesis)?;
+            let layout =
+                node_layout(self.g, id, self.plan.shape.mac_lanes).map_err(|_| Error::Synthesis)?;
             let cells = match layout {
                 NodeLayout::None => continue,
                 NodeLayout::Movement => self.movement(id)?,
@@ -246,7 +298,8 @@ impl Synth<'_> {
     fn movement(&self, id: NodeId) -> Result<Vec<ACell>, Error> {
         let ins = self.g.inputs(id);
         let shapes: Vec<&[usize]> = ins.iter().map(|&i| self.g.shape(i)).collect();
-        let map = geometry::movement_map(self.g.op(id), &shapes, self.g.shape(id)).map_err(|_| Error::Synthesis)?;
+        let map = geometry::movement_map(self.g.op(id), &shapes, self.g.shape(id))
+            .map_err(|_| Error::Synthesis)?;
         let pad = match self.g.op(id) {
             Op::Pad { value, .. } => self.pads.get(&(*value as i64)).cloned(),
             _ => None,
@@ -273,10 +326,15 @@ impl Synth<'_> {
         let x_id;
         match g.op(id) {
             op @ (Op::Conv { .. } | Op::ConvTranspose { .. } | Op::Gemm { .. }) => {
-                let d = geometry::dot_products(op, g.shape(ins[0]), g.shape(ins[1]), g.shape(id)).ok_or(Error::Synthesis)?;
+                let d = geometry::dot_products(op, g.shape(ins[0]), g.shape(ins[1]), g.shape(id))
+                    .ok_or(Error::Synthesis)?;
                 let (w, b) = (self.consts(ins[1])?, self.consts(ins[2])?);
                 for o in 0..d.len() {
-                    let taps = d.taps_of(o).iter().map(|&(xi, wi)| (xi as usize, w[wi as usize])).collect();
+                    let taps = d
+                        .taps_of(o)
+                        .iter()
+                        .map(|&(xi, wi)| (xi as usize, w[wi as usize]))
+                        .collect();
                     specs.push((taps, b[d.bias_index[o] as usize]));
                 }
                 x_id = ins[0];
@@ -299,7 +357,10 @@ impl Synth<'_> {
                 x_id = ins[0];
             }
             Op::Mul => {
-                let ci = ins.iter().position(|&i| g.const_tensor(i).is_some()).ok_or(Error::Synthesis)?;
+                let ci = ins
+                    .iter()
+                    .position(|&i| g.const_tensor(i).is_some())
+                    .ok_or(Error::Synthesis)?;
                 x_id = ins[1 - ci];
                 let c = self.consts(ins[ci])?;
                 let xm = broadcast_index_map(g.shape(x_id), g.shape(id));
@@ -316,7 +377,14 @@ impl Synth<'_> {
             let tap_cells: Vec<Tap<'_>> = taps.iter().map(|&(xi, w)| (&xs[xi], w)).collect();
             let rows = crate::chips::mac::rows_for(taps.len(), self.plan.shape.mac_lanes);
             let row = self.cur.mac(rows);
-            let (cell, _) = mac.dot(region, self.a, row, &tap_cells, *bias, self.val(id, o).map(fp64))?;
+            let (cell, _) = mac.dot(
+                region,
+                self.a,
+                row,
+                &tap_cells,
+                *bias,
+                self.val(id, o).map(fp64),
+            )?;
             out.push(cell);
         }
         Ok(out)
@@ -328,8 +396,14 @@ impl Synth<'_> {
         let ar = self.cfg.arith.as_ref().ok_or(Error::Synthesis)?;
         let lanes = self.plan.shape.arith_lanes;
         let n = numel(g.shape(id));
-        let maps: Vec<Vec<usize>> = ins.iter().map(|&i| broadcast_index_map(g.shape(i), g.shape(id))).collect();
-        let consts: Vec<Option<&[i64]>> = ins.iter().map(|&i| g.const_tensor(i).and_then(|t| t.as_i64())).collect();
+        let maps: Vec<Vec<usize>> = ins
+            .iter()
+            .map(|&i| broadcast_index_map(g.shape(i), g.shape(id)))
+            .collect();
+        let consts: Vec<Option<&[i64]>> = ins
+            .iter()
+            .map(|&i| g.const_tensor(i).and_then(|t| t.as_i64()))
+            .collect();
         let cells: Vec<Option<&Vec<ACell>>> = ins.iter().map(|&i| self.cells.get(&i)).collect();
         let mut out = Vec::with_capacity(n);
         for e in 0..n {
@@ -345,21 +419,38 @@ impl Synth<'_> {
             let op = match g.op(id) {
                 Op::Mul => {
                     let ((a, _), (b, _)) = (operand(0)?, operand(1)?);
-                    ArithOp { a, b, coef: [1, 0, 0, 0] }
+                    ArithOp {
+                        a,
+                        b,
+                        coef: [1, 0, 0, 0],
+                    }
                 }
                 Op::Add { .. } | Op::Sub { .. } => {
-                    let sign = if matches!(g.op(id), Op::Sub { .. }) { -1 } else { 1 };
+                    let sign = if matches!(g.op(id), Op::Sub { .. }) {
+                        -1
+                    } else {
+                        1
+                    };
                     let ((a, ca), (b, cb)) = (operand(0)?, operand(1)?);
                     ArithOp {
                         a,
                         b,
-                        coef: [0, i128::from(a.is_some()), sign * i128::from(b.is_some()), ca + sign * cb],
+                        coef: [
+                            0,
+                            i128::from(a.is_some()),
+                            sign * i128::from(b.is_some()),
+                            ca + sign * cb,
+                        ],
                     }
                 }
                 Op::Rescale { mult, shift, .. } => {
                     let m = i128::from(if mult.len() == 1 { mult[0] } else { mult[e] });
                     let (a, _) = operand(0)?;
-                    ArithOp { a, b: None, coef: [0, m << shift.unsigned_abs(), 0, 0] }
+                    ArithOp {
+                        a,
+                        b: None,
+                        coef: [0, m << shift.unsigned_abs(), 0, 0],
+                    }
                 }
                 _ => return Err(Error::Synthesis),
             };
@@ -383,7 +474,11 @@ impl Synth<'_> {
         let t = self.plan.range_bits;
         let mut out = Vec::with_capacity(specs.len());
         let is_input = matches!(self.g.op(id), Op::Input { .. });
-        let xs = if is_input { None } else { Some(self.cells_of(self.g.inputs(id)[0])?.clone()) };
+        let xs = if is_input {
+            None
+        } else {
+            Some(self.cells_of(self.g.inputs(id)[0])?.clone())
+        };
         let x_id = if is_input { id } else { self.g.inputs(id)[0] };
         for (e, spec) in specs.iter().enumerate() {
             let rows = spec.rows(t).ok_or(Error::Synthesis)?;
@@ -394,20 +489,44 @@ impl Synth<'_> {
                     let col = self.cfg.rescale.lanes[lane].x;
                     let inst = *input_row;
                     *input_row += 1;
-                    region.assign_advice_from_instance(|| "input", self.cfg.instance, inst, col, row)?
+                    region.assign_advice_from_instance(
+                        || "input",
+                        self.cfg.instance,
+                        inst,
+                        col,
+                        row,
+                    )?
                 }
             };
             let x_int = self.val(x_id, e).map(i128::from);
-            let cell = self.cfg.rescale.rescale(region, self.a, row, lane, &x, x_int, self.val(id, e), spec, t, xs.is_some())?;
+            let cell = self.cfg.rescale.rescale(
+                region,
+                self.a,
+                row,
+                lane,
+                &x,
+                x_int,
+                self.val(id, e),
+                spec,
+                t,
+                xs.is_some(),
+            )?;
             out.push(cell);
         }
         Ok(out)
     }
 
-    fn maxes(&mut self, region: &mut Region<'_, Fp>, id: NodeId, d_bits: u32) -> Result<Vec<ACell>, Error> {
+    fn maxes(
+        &mut self,
+        region: &mut Region<'_, Fp>,
+        id: NodeId,
+        d_bits: u32,
+    ) -> Result<Vec<ACell>, Error> {
         let g = self.g;
         let x = g.inputs(id)[0];
-        let Op::MaxPool { window, .. } = g.op(id) else { return Err(Error::Synthesis) };
+        let Op::MaxPool { window, .. } = g.op(id) else {
+            return Err(Error::Synthesis);
+        };
         let (wins, _) = geometry::pool_windows(window, g.shape(x), g.shape(id));
         let xs = self.cells_of(x)?.clone();
         let mx = self.cfg.max.as_ref().ok_or(Error::Synthesis)?;
@@ -415,7 +534,14 @@ impl Synth<'_> {
         for (o, w) in wins.iter().enumerate() {
             let taps: Vec<&ACell> = w.iter().map(|&i| &xs[i as usize]).collect();
             let row = self.cur.max(taps.len().max(1));
-            let (cell, _) = mx.max(region, self.a, row, &taps, self.val(id, o).map(fp64), d_bits)?;
+            let (cell, _) = mx.max(
+                region,
+                self.a,
+                row,
+                &taps,
+                self.val(id, o).map(fp64),
+                d_bits,
+            )?;
             out.push(cell);
         }
         Ok(out)

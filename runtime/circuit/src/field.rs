@@ -3,8 +3,8 @@
 //! below `p / 2`, so this map is injective on everything the circuit sees.
 
 use halo2_proofs::arithmetic::Field;
-use halo2_proofs::pasta::Fp;
 use halo2_proofs::pasta::group::ff::PrimeField;
+use halo2_proofs::pasta::Fp;
 
 /// The field element of a signed 128-bit integer.
 pub fn fp(v: i128) -> Fp {
@@ -45,7 +45,12 @@ pub fn to_i128(x: Fp) -> Option<i128> {
 
 /// The canonical little-endian bytes of a field element, as lowercase hex.
 pub fn to_hex(x: Fp) -> String {
-    x.to_repr().as_ref().iter().rev().map(|b| format!("{b:02x}")).collect()
+    x.to_repr()
+        .as_ref()
+        .iter()
+        .rev()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Parses [`to_hex`] output back (refusing non-canonical encodings).

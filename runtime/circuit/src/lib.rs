@@ -22,7 +22,7 @@ pub mod plan;
 pub mod prover;
 mod shape;
 
-pub use assign::{CellRecord, Tamper};
+pub use assign::{column_index, CellRecord, Tamper};
 pub use circuit::{instance_of, ModelCircuit};
 pub use plan::{plan, Plan};
 pub use shape::{current_shape, CircuitShape, ShapeGuard, DEFAULT_SHAPE};

@@ -80,7 +80,9 @@ impl Cursors {
     }
     /// Takes `rows` rows of the least used rescale lane; returns `(row, lane)`.
     pub fn rescale(&mut self, rows: usize) -> (usize, usize) {
-        let lane = (0..self.rescale.len()).min_by_key(|&l| (self.rescale[l], l)).unwrap_or(0);
+        let lane = (0..self.rescale.len())
+            .min_by_key(|&l| (self.rescale[l], l))
+            .unwrap_or(0);
         let r = self.rescale[lane];
         self.rescale[lane] += rows;
         (r, lane)
@@ -101,7 +103,10 @@ impl Cursors {
     pub fn rows(&self, shape: &CircuitShape) -> usize {
         let arith = self.arith.div_ceil(shape.arith_lanes.max(1));
         let rescale = self.rescale.iter().copied().max().map_or(0, |r| r + 1);
-        [self.mac, arith, rescale, self.max, self.table].into_iter().max().unwrap_or(0)
+        [self.mac, arith, rescale, self.max, self.table]
+            .into_iter()
+            .max()
+            .unwrap_or(0)
     }
 }
 
@@ -118,7 +123,12 @@ fn bound_of(g: &Graph, id: NodeId) -> Result<(BigInt, BigInt), CircuitError> {
         .bound
         .as_ref()
         .map(|b| (b.lo.clone(), b.hi.clone()))
-        .ok_or_else(|| CircuitError::Unsupported(format!("{} has no bound (run bound analysis)", g.node(id).name)))
+        .ok_or_else(|| {
+            CircuitError::Unsupported(format!(
+                "{} has no bound (run bound analysis)",
+                g.node(id).name
+            ))
+        })
 }
 
 fn round_shift(x: &BigInt, n: u32) -> BigInt {
@@ -131,13 +141,24 @@ fn round_shift(x: &BigInt, n: u32) -> BigInt {
 }
 
 /// The rescale spec of one multiplier `m` over an input range.
-pub fn rescale_spec(m: i64, shift: i32, lo: i64, hi: i64, x: &(BigInt, BigInt)) -> Result<RescaleSpec, CircuitError> {
+pub fn rescale_spec(
+    m: i64,
+    shift: i32,
+    lo: i64,
+    hi: i64,
+    x: &(BigInt, BigInt),
+) -> Result<RescaleSpec, CircuitError> {
     let (mnum, n) = if shift > 0 {
         (i128::from(m), shift.unsigned_abs())
     } else {
         let k = shift.unsigned_abs();
-        let v = i128::from(m).checked_shl(k).filter(|v| (v >> k) == i128::from(m));
-        (v.ok_or_else(|| CircuitError::Unsupported(format!("multiplier {m} << {k} overflows")))?, 0)
+        let v = i128::from(m)
+            .checked_shl(k)
+            .filter(|v| (v >> k) == i128::from(m));
+        (
+            v.ok_or_else(|| CircuitError::Unsupported(format!("multiplier {m} << {k} overflows")))?,
+            0,
+        )
     };
     let q = |v: &BigInt| round_shift(&(v * BigInt::from(mnum)), n);
     let (qa, qb) = (q(&x.0), q(&x.1));
@@ -153,7 +174,15 @@ pub fn rescale_spec(m: i64, shift: i32, lo: i64, hi: i64, x: &(BigInt, BigInt)) 
         let pow2 = (&w + 1u32).is_positive() && ((&w + 1u32) & &w).is_zero();
         (b, !pow2)
     };
-    Ok(RescaleSpec { mnum, n, lo, hi, s_bits, y_bits, check_hi })
+    Ok(RescaleSpec {
+        mnum,
+        n,
+        lo,
+        hi,
+        s_bits,
+        y_bits,
+        check_hi,
+    })
 }
 
 /// The spec that range-checks a graph input in `[lo, hi]`.
@@ -163,7 +192,15 @@ fn input_spec(lo: &BigInt, hi: &BigInt) -> Result<RescaleSpec, CircuitError> {
     };
     let w = BigInt::from(h) - BigInt::from(l);
     let pow2 = ((&w + 1u32) & &w).is_zero();
-    Ok(RescaleSpec { mnum: 1, n: 0, lo: l, hi: h, s_bits: 0, y_bits: bits(&w).max(1), check_hi: !pow2 })
+    Ok(RescaleSpec {
+        mnum: 1,
+        n: 0,
+        lo: l,
+        hi: h,
+        s_bits: 0,
+        y_bits: bits(&w).max(1),
+        check_hi: !pow2,
+    })
 }
 
 /// True for a rescale the circuit checks as a linear relation: no right
@@ -177,7 +214,9 @@ pub fn node_layout(g: &Graph, id: NodeId, lanes: usize) -> Result<NodeLayout, Ci
     let ins = g.inputs(id);
     let op = g.op(id);
     let n = numel(g.shape(id));
-    let unsupported = |why: &str| CircuitError::Unsupported(format!("{} ({}): {why}", op.kind(), g.node(id).name));
+    let unsupported = |why: &str| {
+        CircuitError::Unsupported(format!("{} ({}): {why}", op.kind(), g.node(id).name))
+    };
     Ok(match op {
         Op::Const(_) => NodeLayout::None,
         Op::Input { .. } => {
@@ -187,7 +226,11 @@ pub fn node_layout(g: &Graph, id: NodeId, lanes: usize) -> Result<NodeLayout, Ci
         Op::Conv { .. } | Op::ConvTranspose { .. } | Op::Gemm { .. } => {
             let d = geometry::dot_products(op, g.shape(ins[0]), g.shape(ins[1]), g.shape(id))
                 .ok_or_else(|| unsupported("no dot products"))?;
-            NodeLayout::Dot((0..d.len()).map(|o| rows_for(d.taps_of(o).len(), lanes)).collect())
+            NodeLayout::Dot(
+                (0..d.len())
+                    .map(|o| rows_for(d.taps_of(o).len(), lanes))
+                    .collect(),
+            )
         }
         Op::SumPool { window, .. } => {
             let (wins, _) = geometry::pool_windows(window, g.shape(ins[0]), g.shape(id));
@@ -196,7 +239,12 @@ pub fn node_layout(g: &Graph, id: NodeId, lanes: usize) -> Result<NodeLayout, Ci
         Op::ScaleShift { .. } => NodeLayout::Dot(vec![1; n]),
         Op::Mul if ins.iter().any(|&i| g.const_tensor(i).is_some()) => NodeLayout::Dot(vec![1; n]),
         Op::Mul | Op::Add { .. } | Op::Sub { .. } => NodeLayout::Arith(n),
-        Op::Rescale { mult, shift, lo, hi } => {
+        Op::Rescale {
+            mult,
+            shift,
+            lo,
+            hi,
+        } => {
             let x = bound_of(g, ins[0])?;
             let mut specs = vec![];
             let mut memo: BTreeMap<i64, RescaleSpec> = BTreeMap::new();
@@ -224,9 +272,13 @@ pub fn node_layout(g: &Graph, id: NodeId, lanes: usize) -> Result<NodeLayout, Ci
             NodeLayout::Max(wins.iter().map(|w| w.len()).collect(), bits(&(hi - lo)))
         }
         Op::Table { .. } => NodeLayout::Table(n),
-        Op::Reshape | Op::Transpose { .. } | Op::Concat { .. } | Op::Pad { .. } | Op::Slice { .. } | Op::Gather { .. } | Op::Resize { .. } => {
-            NodeLayout::Movement
-        }
+        Op::Reshape
+        | Op::Transpose { .. }
+        | Op::Concat { .. }
+        | Op::Pad { .. }
+        | Op::Slice { .. }
+        | Op::Gather { .. }
+        | Op::Resize { .. } => NodeLayout::Movement,
         Op::BatchNorm { .. }
         | Op::Div
         | Op::Relu
@@ -287,7 +339,9 @@ pub struct Prepared {
 
 /// Computes the layouts of every node of `g` for `mac_lanes` lanes.
 pub fn prepare(g: &Graph, mac_lanes: usize) -> Result<Prepared, CircuitError> {
-    let order = g.topo_order().map_err(|e| CircuitError::Unsupported(e.to_string()))?;
+    let order = g
+        .topo_order()
+        .map_err(|e| CircuitError::Unsupported(e.to_string()))?;
     let mut layouts = vec![];
     let (mut macs, mut function_rows) = (0, 1);
     for id in order {
@@ -300,8 +354,19 @@ pub fn prepare(g: &Graph, mac_lanes: usize) -> Result<Prepared, CircuitError> {
         }
         layouts.push((id, g.op(id).kind().to_string(), l));
     }
-    let instance_len = g.inputs_list().iter().chain(g.outputs()).map(|&i| numel(g.shape(i))).sum();
-    Ok(Prepared { layouts, macs, function_rows, pads: pad_values(g).len(), instance_len })
+    let instance_len = g
+        .inputs_list()
+        .iter()
+        .chain(g.outputs())
+        .map(|&i| numel(g.shape(i)))
+        .sum();
+    Ok(Prepared {
+        layouts,
+        macs,
+        function_rows,
+        pads: pad_values(g).len(),
+        instance_len,
+    })
 }
 
 /// Plans with `shape` and range width `t`; `None` when a chip the model
@@ -315,7 +380,13 @@ pub fn plan_with(p: &Prepared, shape: CircuitShape, t: u32) -> Option<Plan> {
     }
     cur.mac(p.pads);
     for (_, kind, layout) in &p.layouts {
-        let before = (cur.mac, cur.arith, cur.rescale.iter().sum::<usize>(), cur.max, cur.table);
+        let before = (
+            cur.mac,
+            cur.arith,
+            cur.rescale.iter().sum::<usize>(),
+            cur.max,
+            cur.table,
+        );
         match layout {
             NodeLayout::None | NodeLayout::Movement => {}
             NodeLayout::Dot(rows) => {
@@ -362,7 +433,13 @@ pub fn plan_with(p: &Prepared, shape: CircuitShape, t: u32) -> Option<Plan> {
                 });
             }
         }
-        let after = (cur.mac, cur.arith, cur.rescale.iter().sum::<usize>(), cur.max, cur.table);
+        let after = (
+            cur.mac,
+            cur.arith,
+            cur.rescale.iter().sum::<usize>(),
+            cur.max,
+            cur.table,
+        );
         let used = (after.0 - before.0)
             + (after.1 - before.1).div_ceil(shape.arith_lanes.max(1))
             + (after.2 - before.2)
@@ -374,7 +451,12 @@ pub fn plan_with(p: &Prepared, shape: CircuitShape, t: u32) -> Option<Plan> {
     }
     let rows = cur.rows(&shape);
     let range_rows = table_rows(&tags);
-    let need = rows.max(range_rows).max(p.function_rows).max(p.instance_len) + RESERVED_ROWS + 1;
+    let need = rows
+        .max(range_rows)
+        .max(p.function_rows)
+        .max(p.instance_len)
+        + RESERVED_ROWS
+        + 1;
     let k = (need.next_power_of_two().trailing_zeros()).max(4);
     if k > MAX_K {
         return None;
@@ -396,18 +478,36 @@ pub fn plan_with(p: &Prepared, shape: CircuitShape, t: u32) -> Option<Plan> {
 fn dot_taps(g: &Graph, id: NodeId) -> Option<usize> {
     let ins = g.inputs(id);
     match g.op(id) {
-        Op::SumPool { window, .. } => Some(geometry::pool_windows(window, g.shape(ins[0]), g.shape(id)).0.iter().map(|w| w.len()).sum()),
+        Op::SumPool { window, .. } => Some(
+            geometry::pool_windows(window, g.shape(ins[0]), g.shape(id))
+                .0
+                .iter()
+                .map(|w| w.len())
+                .sum(),
+        ),
         Op::ScaleShift { .. } | Op::Mul => Some(numel(g.shape(id))),
-        op => geometry::dot_products(op, g.shape(ins[0]), g.shape(ins[1]), g.shape(id)).map(|d| d.macs()),
+        op => geometry::dot_products(op, g.shape(ins[0]), g.shape(ins[1]), g.shape(id))
+            .map(|d| d.macs()),
     }
 }
 
 /// A rough prover cost of a plan: `2^k` times the committed columns.
 fn cost(p: &Plan) -> u64 {
     let s = &p.shape;
-    let advice = s.mac_lanes + 1 + 3 * s.arith_lanes + 6 * s.rescale_lanes + 4 * s.max_lanes + 2 * s.table_lanes;
+    let advice = s.mac_lanes
+        + 1
+        + 3 * s.arith_lanes
+        + 6 * s.rescale_lanes
+        + 4 * s.max_lanes
+        + 2 * s.table_lanes;
     let lookups = 3 * s.rescale_lanes + s.max_lanes + s.table_lanes;
-    let equality = s.mac_lanes + 1 + 3 * s.arith_lanes + 2 * s.rescale_lanes + 2 * s.max_lanes + 2 * s.table_lanes + 1;
+    let equality = s.mac_lanes
+        + 1
+        + 3 * s.arith_lanes
+        + 2 * s.rescale_lanes
+        + 2 * s.max_lanes
+        + 2 * s.table_lanes
+        + 1;
     let fixed = s.mac_lanes + 2 + 4 * s.arith_lanes + 16 * s.rescale_lanes + 3 * s.max_lanes + 1;
     let units = 4 * advice + 12 * lookups + 4 * equality.div_ceil(3) + fixed;
     (1u64 << p.k) * units as u64
@@ -423,10 +523,18 @@ pub fn plan(g: &Graph) -> Result<Plan, CircuitError> {
         let prepared = prepare(g, mac)?;
         for arith in [0, 1, 2, 4] {
             for rescale in [1, 2] {
-                let shape = CircuitShape { mac_lanes: mac, arith_lanes: arith, rescale_lanes: rescale, max_lanes, table_lanes };
+                let shape = CircuitShape {
+                    mac_lanes: mac,
+                    arith_lanes: arith,
+                    rescale_lanes: rescale,
+                    max_lanes,
+                    table_lanes,
+                };
                 for t in 8..=16 {
                     if let Some(p) = plan_with(&prepared, shape, t) {
-                        let better = best.as_ref().is_none_or(|b| (cost(&p), p.k) < (cost(b), b.k));
+                        let better = best
+                            .as_ref()
+                            .is_none_or(|b| (cost(&p), p.k) < (cost(b), b.k));
                         if better {
                             best = Some(p);
                         }
@@ -435,5 +543,9 @@ pub fn plan(g: &Graph) -> Result<Plan, CircuitError> {
             }
         }
     }
-    best.ok_or_else(|| CircuitError::Unsupported(format!("the model does not fit a circuit of at most 2^{MAX_K} rows")))
+    best.ok_or_else(|| {
+        CircuitError::Unsupported(format!(
+            "the model does not fit a circuit of at most 2^{MAX_K} rows"
+        ))
+    })
 }

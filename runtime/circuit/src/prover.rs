@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 
 use halo2_proofs::dev::MockProver;
 use halo2_proofs::pasta::{EqAffine, Fp};
-use halo2_proofs::plonk::{create_proof, keygen_pk, keygen_vk, verify_proof, ProvingKey, SingleVerifier, VerifyingKey};
+use halo2_proofs::plonk::{
+    create_proof, keygen_pk, keygen_vk, verify_proof, ProvingKey, SingleVerifier, VerifyingKey,
+};
 use halo2_proofs::poly::commitment::Params;
 use halo2_proofs::transcript::{Blake2bRead, Blake2bWrite, Challenge255};
 
@@ -51,7 +53,14 @@ pub fn params(k: u32, cache: &Path) -> Result<(Params<EqAffine>, bool), CircuitE
         // A corrupted cache file is regenerated below.
     }
     let p = Params::<EqAffine>::new(k);
-    std::fs::create_dir_all(cache).map_err(|e| io(cache, format!("cannot create the parameter cache ({e}); set {CACHE_ENV} to a writable directory")))?;
+    std::fs::create_dir_all(cache).map_err(|e| {
+        io(
+            cache,
+            format!(
+                "cannot create the parameter cache ({e}); set {CACHE_ENV} to a writable directory"
+            ),
+        )
+    })?;
     let tmp = cache.join(format!(".ipa-pasta-k{k}.bin.tmp-{}", std::process::id()));
     let write = || -> std::io::Result<()> {
         let mut f = std::fs::File::create(&tmp)?;
@@ -63,15 +72,24 @@ pub fn params(k: u32, cache: &Path) -> Result<(Params<EqAffine>, bool), CircuitE
     };
     if let Err(e) = write() {
         let _ = std::fs::remove_file(&tmp);
-        return Err(io(cache, format!("cannot write the parameter cache ({e}); set {CACHE_ENV} to a writable directory")));
+        return Err(io(
+            cache,
+            format!(
+                "cannot write the parameter cache ({e}); set {CACHE_ENV} to a writable directory"
+            ),
+        ));
     }
     Ok((p, true))
 }
 
 /// The verifying key of a circuit (no witness needed).
-pub fn verifying_key(params: &Params<EqAffine>, c: &ModelCircuit) -> Result<VerifyingKey<EqAffine>, CircuitError> {
+pub fn verifying_key(
+    params: &Params<EqAffine>,
+    c: &ModelCircuit,
+) -> Result<VerifyingKey<EqAffine>, CircuitError> {
     let _g = ShapeGuard::set(c.plan().shape);
-    keygen_vk(params, &c.without_witnesses_()).map_err(|e| CircuitError::Halo2(format!("verifying key: {e:?}")))
+    keygen_vk(params, &c.without_witnesses_())
+        .map_err(|e| CircuitError::Halo2(format!("verifying key: {e:?}")))
 }
 
 /// The proving key of a circuit.
@@ -81,7 +99,8 @@ pub fn proving_key(
     c: &ModelCircuit,
 ) -> Result<ProvingKey<EqAffine>, CircuitError> {
     let _g = ShapeGuard::set(c.plan().shape);
-    keygen_pk(params, vk, &c.without_witnesses_()).map_err(|e| CircuitError::Halo2(format!("proving key: {e:?}")))
+    keygen_pk(params, vk, &c.without_witnesses_())
+        .map_err(|e| CircuitError::Halo2(format!("proving key: {e:?}")))
 }
 
 /// A stable fingerprint of a verifying key: BLAKE2b-256 of its pinned
@@ -107,8 +126,15 @@ pub fn prove(
 ) -> Result<Vec<u8>, CircuitError> {
     let _g = ShapeGuard::set(c.plan().shape);
     let mut transcript = Blake2bWrite::<_, EqAffine, Challenge255<_>>::init(vec![]);
-    create_proof(params, pk, std::slice::from_ref(c), &[&[instance]], rand::rng(), &mut transcript)
-        .map_err(|e| CircuitError::Halo2(format!("proving failed: {e:?}")))?;
+    create_proof(
+        params,
+        pk,
+        std::slice::from_ref(c),
+        &[&[instance]],
+        rand::rng(),
+        &mut transcript,
+    )
+    .map_err(|e| CircuitError::Halo2(format!("proving failed: {e:?}")))?;
     Ok(transcript.finalize())
 }
 
@@ -120,8 +146,14 @@ pub fn verify(
     proof: &[u8],
 ) -> Result<(), CircuitError> {
     let mut transcript = Blake2bRead::<_, EqAffine, Challenge255<_>>::init(proof);
-    verify_proof(params, vk, SingleVerifier::new(params), &[&[instance]], &mut transcript)
-        .map_err(|e| CircuitError::Invalid(format!("{e:?}")))
+    verify_proof(
+        params,
+        vk,
+        SingleVerifier::new(params),
+        &[&[instance]],
+        &mut transcript,
+    )
+    .map_err(|e| CircuitError::Invalid(format!("{e:?}")))
 }
 
 /// Runs halo2's mock prover: `Ok(())` when every constraint holds, else the
@@ -132,6 +164,63 @@ pub fn mock(c: &ModelCircuit, instance: &[Fp]) -> Result<(), CircuitError> {
         .map_err(|e| CircuitError::Halo2(format!("mock prover: {e:?}")))?;
     prover.verify().map_err(|fails| {
         let shown: Vec<String> = fails.iter().take(10).map(|f| format!("{f}")).collect();
-        CircuitError::Invalid(format!("{} constraint failures: {}", fails.len(), shown.join("; ")))
+        CircuitError::Invalid(format!(
+            "{} constraint failures: {}",
+            fails.len(),
+            shown.join("; ")
+        ))
     })
+}
+
+/// Serializes a verifying key (its commitments; see `vendor/halo2_proofs`).
+pub fn write_vk(vk: &VerifyingKey<EqAffine>) -> Result<Vec<u8>, CircuitError> {
+    let mut v = vec![];
+    vk.write(&mut v)
+        .map_err(|e| CircuitError::Io(format!("verifying key: {e}")))?;
+    Ok(v)
+}
+
+/// Reads a verifying key written by [`write_vk`] for a circuit of `shape`.
+pub fn read_vk(
+    bytes: &[u8],
+    params: &Params<EqAffine>,
+    shape: crate::CircuitShape,
+) -> Result<VerifyingKey<EqAffine>, CircuitError> {
+    let _g = ShapeGuard::set(shape);
+    VerifyingKey::read::<_, ModelCircuit>(&mut &bytes[..], params).map_err(|e| {
+        CircuitError::Invalid(format!("verifying key does not match the circuit: {e}"))
+    })
+}
+
+/// Column and lookup counts of a circuit shape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CircuitStats {
+    /// Advice columns.
+    pub advice_columns: usize,
+    /// Fixed columns (including the gate enables and lookup tables).
+    pub fixed_columns: usize,
+    /// Lookup arguments.
+    pub lookups: usize,
+}
+
+/// The counts of the columns [`ModelCircuit`]'s `configure` allocates.
+pub fn stats(shape: &crate::CircuitShape) -> CircuitStats {
+    let s = shape;
+    let mac = usize::from(s.mac_lanes > 0);
+    let arith = usize::from(s.arith_lanes > 0);
+    CircuitStats {
+        advice_columns: mac * (s.mac_lanes + 1)
+            + 3 * s.arith_lanes
+            + 6 * s.rescale_lanes
+            + 4 * s.max_lanes
+            + 2 * s.table_lanes,
+        fixed_columns: mac * (s.mac_lanes + 3)
+            + arith * (4 * s.arith_lanes + 1)
+            + 14 * s.rescale_lanes
+            + 4 * s.max_lanes
+            + s.table_lanes
+            + 2
+            + 3 * s.table_lanes,
+        lookups: 3 * s.rescale_lanes + s.max_lanes + s.table_lanes,
+    }
 }

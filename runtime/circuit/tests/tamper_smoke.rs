@@ -26,12 +26,19 @@ fn tampering_any_used_cell_fails() {
             let mut tried = 0;
             for r in list.iter().step_by(step).take(5) {
                 tried += 1;
-                let t = Tamper { column: r.column, row: r.row, delta: 1 };
+                let t = Tamper {
+                    column: r.column,
+                    row: r.row,
+                    delta: 1,
+                };
                 if zkc_circuit::prover::mock(&c.tampered(t), &inst).is_err() {
                     caught += 1;
                 }
             }
-            eprintln!("{name} {role}: {caught}/{tried} caught ({} cells)", list.len());
+            eprintln!(
+                "{name} {role}: {caught}/{tried} caught ({} cells)",
+                list.len()
+            );
             assert_eq!(caught, tried, "{name}: tampered {role} cells were accepted");
         }
     }

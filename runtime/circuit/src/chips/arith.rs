@@ -5,7 +5,7 @@
 
 use halo2_proofs::circuit::{Region, Value};
 use halo2_proofs::pasta::Fp;
-use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Fixed, Selector};
+use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Fixed};
 use halo2_proofs::poly::Rotation;
 
 use crate::assign::{ACell, Assigner};
@@ -30,7 +30,7 @@ pub struct ArithConfig {
     /// The lanes.
     pub lanes: Vec<ArithLane>,
     /// Enables the gates on used rows.
-    pub q: Selector,
+    pub q: Column<Fixed>,
 }
 
 /// An elementwise operation: operand cells (or none) and coefficients.
@@ -60,14 +60,19 @@ pub trait ArithInstructions {
 impl ArithConfig {
     /// Allocates `lanes` lanes and their gate.
     pub fn configure(meta: &mut ConstraintSystem<Fp>, lanes: usize) -> Self {
-        let q = meta.selector();
+        let q = meta.fixed_column();
         let lanes: Vec<ArithLane> = (0..lanes)
             .map(|_| {
                 let l = ArithLane {
                     a: meta.advice_column(),
                     b: meta.advice_column(),
                     out: meta.advice_column(),
-                    coef: [meta.fixed_column(), meta.fixed_column(), meta.fixed_column(), meta.fixed_column()],
+                    coef: [
+                        meta.fixed_column(),
+                        meta.fixed_column(),
+                        meta.fixed_column(),
+                        meta.fixed_column(),
+                    ],
                 };
                 for c in [l.a, l.b, l.out] {
                     meta.enable_equality(c);
@@ -77,22 +82,31 @@ impl ArithConfig {
             .collect();
         for l in &lanes {
             let l = l.clone();
-            meta.create_gate("out = alpha * a * b + beta * a + gamma * b + delta", move |m| {
-                let q = m.query_selector(q);
-                let a = m.query_advice(l.a, Rotation::cur());
-                let b = m.query_advice(l.b, Rotation::cur());
-                let out = m.query_advice(l.out, Rotation::cur());
-                let [al, be, ga, de] = l.coef.map(|c| m.query_fixed(c));
-                vec![q * (out - (al * a.clone() * b.clone() + be * a + ga * b + de))]
-            });
+            meta.create_gate(
+                "out = alpha * a * b + beta * a + gamma * b + delta",
+                move |m| {
+                    let q = m.query_fixed(q);
+                    let a = m.query_advice(l.a, Rotation::cur());
+                    let b = m.query_advice(l.b, Rotation::cur());
+                    let out = m.query_advice(l.out, Rotation::cur());
+                    let [al, be, ga, de] = l.coef.map(|c| m.query_fixed(c));
+                    vec![q * (out - (al * a.clone() * b.clone() + be * a + ga * b + de))]
+                },
+            );
         }
         ArithConfig { lanes, q }
     }
 
     /// Marks `row` as used (every lane's gate is then checked; idle lanes
     /// must hold zeros).
-    pub fn enable_row(&self, region: &mut Region<'_, Fp>, a: &Assigner, row: usize, used: usize) -> Result<(), Error> {
-        self.q.enable(region, row)?;
+    pub fn enable_row(
+        &self,
+        region: &mut Region<'_, Fp>,
+        a: &Assigner,
+        row: usize,
+        used: usize,
+    ) -> Result<(), Error> {
+        region.assign_fixed(|| "q", self.q, row, || Value::known(Fp::one()))?;
         for l in &self.lanes[used.min(self.lanes.len())..] {
             for c in [l.a, l.b, l.out] {
                 a.advice(region, "arith.idle", c, row, Value::known(Fp::zero()))?;

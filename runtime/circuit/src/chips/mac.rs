@@ -8,7 +8,7 @@
 
 use halo2_proofs::circuit::{Region, Value};
 use halo2_proofs::pasta::Fp;
-use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Fixed, Selector};
+use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Fixed};
 use halo2_proofs::poly::Rotation;
 
 use crate::assign::{ACell, Assigner};
@@ -28,7 +28,7 @@ pub struct MacConfig {
     /// 1 on continuation rows.
     pub cont: Column<Fixed>,
     /// Enables the gate.
-    pub q: Selector,
+    pub q: Column<Fixed>,
 }
 
 /// One tap: an input cell and its weight.
@@ -64,9 +64,13 @@ impl MacConfig {
             meta.enable_equality(c);
         }
         meta.enable_equality(acc);
-        let (bias, cont, q) = (meta.fixed_column(), meta.fixed_column(), meta.selector());
+        let (bias, cont, q) = (
+            meta.fixed_column(),
+            meta.fixed_column(),
+            meta.fixed_column(),
+        );
         meta.create_gate("acc = cont * acc_prev + bias + sum x_i * w_i", |m| {
-            let q = m.query_selector(q);
+            let q = m.query_fixed(q);
             let acc_cur = m.query_advice(acc, Rotation::cur());
             let acc_prev = m.query_advice(acc, Rotation::prev());
             let mut sum = m.query_fixed(bias) + m.query_fixed(cont) * acc_prev;
@@ -75,7 +79,14 @@ impl MacConfig {
             }
             vec![q * (acc_cur - sum)]
         });
-        MacConfig { x, w, acc, bias, cont, q }
+        MacConfig {
+            x,
+            w,
+            acc,
+            bias,
+            cont,
+            q,
+        }
     }
 }
 
@@ -95,9 +106,19 @@ impl MacInstructions for MacConfig {
         let mut out = None;
         for r in 0..rows {
             let at = row + r;
-            self.q.enable(region, at)?;
-            region.assign_fixed(|| "bias", self.bias, at, || Value::known(if r == 0 { fp64(bias) } else { Fp::zero() }))?;
-            region.assign_fixed(|| "cont", self.cont, at, || Value::known(Fp::from(u64::from(r > 0))))?;
+            region.assign_fixed(|| "q", self.q, at, || Value::known(Fp::one()))?;
+            region.assign_fixed(
+                || "bias",
+                self.bias,
+                at,
+                || Value::known(if r == 0 { fp64(bias) } else { Fp::zero() }),
+            )?;
+            region.assign_fixed(
+                || "cont",
+                self.cont,
+                at,
+                || Value::known(Fp::from(u64::from(r > 0))),
+            )?;
             for lane in 0..lanes {
                 let w = match taps.get(r * lanes + lane) {
                     Some(&(cell, w)) => {
@@ -106,7 +127,13 @@ impl MacInstructions for MacConfig {
                         w
                     }
                     None => {
-                        a.advice(region, "mac.pad", self.x[lane], at, Value::known(Fp::zero()))?;
+                        a.advice(
+                            region,
+                            "mac.pad",
+                            self.x[lane],
+                            at,
+                            Value::known(Fp::zero()),
+                        )?;
                         0
                     }
                 };

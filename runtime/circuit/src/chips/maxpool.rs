@@ -7,7 +7,7 @@
 
 use halo2_proofs::circuit::{Region, Value};
 use halo2_proofs::pasta::Fp;
-use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Expression, Fixed, Selector};
+use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Expression, Fixed};
 use halo2_proofs::poly::Rotation;
 
 use crate::assign::{ACell, Assigner};
@@ -31,7 +31,7 @@ pub struct MaxConfig {
     /// Width of the range lookup of `d`.
     pub tag: Column<Fixed>,
     /// Enables the gates on window rows.
-    pub q: Selector,
+    pub q: Column<Fixed>,
 }
 
 /// What layers ask of the max chip.
@@ -60,31 +60,42 @@ impl MaxConfig {
             first: meta.fixed_column(),
             last: meta.fixed_column(),
             tag: meta.fixed_column(),
-            q: meta.selector(),
+            q: meta.fixed_column(),
         };
         meta.enable_equality(c.m);
         meta.enable_equality(c.x);
         let g = c.clone();
-        meta.create_gate("d = m - x; m = m_prev inside a window; p = d * (first ? 1 : p_prev); last: p = 0", move |v| {
-            let q = v.query_selector(g.q);
-            let one = Expression::Constant(Fp::one());
-            let (m, x, d, p) = (
-                v.query_advice(g.m, Rotation::cur()),
-                v.query_advice(g.x, Rotation::cur()),
-                v.query_advice(g.d, Rotation::cur()),
-                v.query_advice(g.p, Rotation::cur()),
-            );
-            let (m_prev, p_prev) = (v.query_advice(g.m, Rotation::prev()), v.query_advice(g.p, Rotation::prev()));
-            let (first, last) = (v.query_fixed(g.first), v.query_fixed(g.last));
-            let not_first = one - first.clone();
+        meta.create_gate(
+            "d = m - x; m = m_prev inside a window; p = d * (first ? 1 : p_prev); last: p = 0",
+            move |v| {
+                let q = v.query_fixed(g.q);
+                let one = Expression::Constant(Fp::one());
+                let (m, x, d, p) = (
+                    v.query_advice(g.m, Rotation::cur()),
+                    v.query_advice(g.x, Rotation::cur()),
+                    v.query_advice(g.d, Rotation::cur()),
+                    v.query_advice(g.p, Rotation::cur()),
+                );
+                let (m_prev, p_prev) = (
+                    v.query_advice(g.m, Rotation::prev()),
+                    v.query_advice(g.p, Rotation::prev()),
+                );
+                let (first, last) = (v.query_fixed(g.first), v.query_fixed(g.last));
+                let not_first = one - first.clone();
+                vec![
+                    q.clone() * (d.clone() - (m.clone() - x)),
+                    q.clone() * not_first.clone() * (m - m_prev),
+                    q.clone() * (p.clone() - d * (first + not_first * p_prev)),
+                    q * last * p,
+                ]
+            },
+        );
+        meta.lookup(|v| {
             vec![
-                q.clone() * (d.clone() - (m.clone() - x)),
-                q.clone() * not_first.clone() * (m - m_prev),
-                q.clone() * (p.clone() - d * (first + not_first * p_prev)),
-                q * last * p,
+                (v.query_fixed(c.tag), table.tag),
+                (v.query_advice(c.d, Rotation::cur()), table.value),
             ]
         });
-        meta.lookup(|v| vec![(v.query_fixed(c.tag), table.tag), (v.query_advice(c.d, Rotation::cur()), table.value)]);
         c
     }
 }
@@ -103,7 +114,7 @@ impl MaxInstructions for MaxConfig {
         let mut p = Value::known(Fp::one());
         for (i, x) in taps.iter().enumerate() {
             let at = row + i;
-            self.q.enable(region, at)?;
+            region.assign_fixed(|| "q", self.q, at, || Value::known(Fp::one()))?;
             let m = a.advice(region, "max.m", self.m, at, value)?;
             if i == 0 {
                 out = Some(m.clone());
@@ -116,7 +127,12 @@ impl MaxInstructions for MaxConfig {
             let f = |b: bool| Value::known(Fp::from(u64::from(b)));
             region.assign_fixed(|| "first", self.first, at, || f(i == 0))?;
             region.assign_fixed(|| "last", self.last, at, || f(i + 1 == taps.len()))?;
-            region.assign_fixed(|| "tag", self.tag, at, || Value::known(Fp::from(u64::from(d_bits))))?;
+            region.assign_fixed(
+                || "tag",
+                self.tag,
+                at,
+                || Value::known(Fp::from(u64::from(d_bits))),
+            )?;
         }
         out.map(|c| (c, taps.len())).ok_or(Error::Synthesis)
     }

@@ -19,7 +19,11 @@ pub struct RangeTableConfig {
 
 /// Number of rows the table needs for the given widths.
 pub fn table_rows(tags: &BTreeSet<u32>) -> usize {
-    1 + tags.iter().filter(|&&t| t > 0).map(|&t| 1usize << t).sum::<usize>()
+    1 + tags
+        .iter()
+        .filter(|&&t| t > 0)
+        .map(|&t| 1usize << t)
+        .sum::<usize>()
 }
 
 impl RangeTableConfig {
@@ -32,7 +36,11 @@ impl RangeTableConfig {
     }
 
     /// Fills the table for the widths in `tags`.
-    pub fn load(&self, layouter: &mut impl Layouter<Fp>, tags: &BTreeSet<u32>) -> Result<(), Error> {
+    pub fn load(
+        &self,
+        layouter: &mut impl Layouter<Fp>,
+        tags: &BTreeSet<u32>,
+    ) -> Result<(), Error> {
         layouter.assign_table(
             || "range table",
             |mut t| {
@@ -42,7 +50,12 @@ impl RangeTableConfig {
                 row += 1;
                 for &bits in tags.iter().filter(|&&b| b > 0) {
                     for v in 0..(1u64 << bits) {
-                        t.assign_cell(|| "tag", self.tag, row, || Value::known(Fp::from(u64::from(bits))))?;
+                        t.assign_cell(
+                            || "tag",
+                            self.tag,
+                            row,
+                            || Value::known(Fp::from(u64::from(bits))),
+                        )?;
                         t.assign_cell(|| "value", self.value, row, || Value::known(Fp::from(v)))?;
                         row += 1;
                     }

@@ -13,7 +13,7 @@
 
 use halo2_proofs::circuit::{Region, Value};
 use halo2_proofs::pasta::Fp;
-use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Expression, Fixed, Selector};
+use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Expression, Fixed};
 use halo2_proofs::poly::Rotation;
 
 use crate::assign::{ACell, Assigner};
@@ -54,7 +54,7 @@ pub struct RescaleLane {
     /// 1 when the next row's `yr` holds `hi - y`.
     pub check_hi: Column<Fixed>,
     /// Enables the gates on an element's first row.
-    pub q: Selector,
+    pub q: Column<Fixed>,
 }
 
 /// One rescaled element's parameters (derived from the IR op and bounds).
@@ -81,7 +81,10 @@ impl RescaleSpec {
     /// it does not fit two rows.
     pub fn rows(&self, t: u32) -> Option<usize> {
         let wide = |b: u32| b > t;
-        if [self.n, self.s_bits, self.y_bits].iter().any(|&b| b > 2 * t) {
+        if [self.n, self.s_bits, self.y_bits]
+            .iter()
+            .any(|&b| b > 2 * t)
+        {
             return None;
         }
         if self.check_hi && wide(self.y_bits) {
@@ -136,7 +139,11 @@ pub struct RescaleConfig {
 
 impl RescaleConfig {
     /// Allocates `lanes` lanes, their gates and lookups into `table`.
-    pub fn configure(meta: &mut ConstraintSystem<Fp>, lanes: usize, table: RangeTableConfig) -> Self {
+    pub fn configure(
+        meta: &mut ConstraintSystem<Fp>,
+        lanes: usize,
+        table: RangeTableConfig,
+    ) -> Self {
         let lanes = (0..lanes).map(|_| configure_lane(meta, table)).collect();
         RescaleConfig { lanes }
     }
@@ -164,11 +171,11 @@ fn configure_lane(meta: &mut ConstraintSystem<Fp>, table: RangeTableConfig) -> R
         limb: [fix(), fix(), fix()],
         check_y: fix(),
         check_hi: fix(),
-        q: meta.selector(),
+        q: meta.fixed_column(),
     };
     let c = l.clone();
     meta.create_gate("x*M + half = (y + d*s) * 2^n + r; d in {-1,0,1}; s = 0 unless d != 0; y = lo if d = -1; y = hi if d = 1; y - lo = yr; hi - y = yr_next", move |m| {
-        let q = m.query_selector(c.q);
+        let q = m.query_fixed(c.q);
         let cur = |m: &mut halo2_proofs::plonk::VirtualCells<'_, Fp>, col| m.query_advice(col, Rotation::cur());
         let (x, y, d) = (cur(m, c.x), cur(m, c.y), cur(m, c.d));
         let limb = |m: &mut halo2_proofs::plonk::VirtualCells<'_, Fp>, col, i: usize| {
@@ -228,7 +235,7 @@ impl RescaleInstructions for RescaleConfig {
     ) -> Result<ACell, Error> {
         let l = &self.lanes[lane];
         let rows = spec.rows(t).ok_or(Error::Synthesis)?;
-        l.q.enable(region, row)?;
+        region.assign_fixed(|| "q", l.q, row, || Value::known(Fp::one()))?;
         if copy_x {
             a.copy(region, "rescale.x", x, l.x, row)?;
         }
@@ -240,7 +247,13 @@ impl RescaleInstructions for RescaleConfig {
             let q = num.div_euclid(1i128 << spec.n);
             let r = num - (q << spec.n);
             let y = i128::from(y);
-            let (d, s) = if q > y { (1, q - y) } else if q < y { (-1, y - q) } else { (0, 0) };
+            let (d, s) = if q > y {
+                (1, q - y)
+            } else if q < y {
+                (-1, y - q)
+            } else {
+                (0, 0)
+            };
             (r, d, s, y - i128::from(spec.lo), i128::from(spec.hi) - y)
         });
         let split = |v: Value<i128>, bits: u32| v.map(|v| limbs(v, bits, t)).unzip();
@@ -251,23 +264,47 @@ impl RescaleInstructions for RescaleConfig {
         a.advice(region, "rescale.d", l.d, row, aux.map(|a| fp(a.1)))?;
         a.advice(region, "rescale.r", l.r, row, r0.map(fp))?;
         a.advice(region, "rescale.s", l.s, row, s0.map(fp))?;
-        a.advice(region, "rescale.yr", l.yr, row, if spec.y_bits > 0 { y0.map(fp) } else { Value::known(Fp::zero()) })?;
+        a.advice(
+            region,
+            "rescale.yr",
+            l.yr,
+            row,
+            if spec.y_bits > 0 {
+                y0.map(fp)
+            } else {
+                Value::known(Fp::zero())
+            },
+        )?;
         let tag = |b: u32| if b > t { t } else { b };
         let hi_tag = |b: u32| if b > t { b - t } else { 0 };
-        let fixed = |region: &mut Region<'_, Fp>, col, at, v: Fp| region.assign_fixed(|| "rescale", col, at, || Value::known(v));
+        let fixed = |region: &mut Region<'_, Fp>, col, at, v: Fp| {
+            region.assign_fixed(|| "rescale", col, at, || Value::known(v))
+        };
         fixed(region, l.mnum, row, fp(spec.mnum))?;
         fixed(region, l.pow, row, pow2(spec.n))?;
         fixed(region, l.half, row, fp(half))?;
         fixed(region, l.lo, row, fp64(spec.lo))?;
         fixed(region, l.hi, row, fp64(spec.hi))?;
         let y_tag = if spec.y_bits > 0 { tag(spec.y_bits) } else { 0 };
-        for (i, b) in [tag(spec.n), tag(spec.s_bits), y_tag].into_iter().enumerate() {
+        for (i, b) in [tag(spec.n), tag(spec.s_bits), y_tag]
+            .into_iter()
+            .enumerate()
+        {
             fixed(region, l.tags[i], row, Fp::from(u64::from(b)))?;
         }
         let limb_coef = |b: u32| if b > t { pow2(t) } else { Fp::zero() };
         fixed(region, l.limb[0], row, limb_coef(spec.n))?;
         fixed(region, l.limb[1], row, limb_coef(spec.s_bits))?;
-        fixed(region, l.limb[2], row, if spec.check_hi { Fp::zero() } else { limb_coef(spec.y_bits) })?;
+        fixed(
+            region,
+            l.limb[2],
+            row,
+            if spec.check_hi {
+                Fp::zero()
+            } else {
+                limb_coef(spec.y_bits)
+            },
+        )?;
         fixed(region, l.check_y, row, Fp::from(u64::from(spec.y_bits > 0)))?;
         fixed(region, l.check_hi, row, Fp::from(u64::from(spec.check_hi)))?;
         if rows == 2 {
@@ -278,8 +315,15 @@ impl RescaleInstructions for RescaleConfig {
             a.advice(region, "rescale.r", l.r, nx, r1.map(fp))?;
             a.advice(region, "rescale.s", l.s, nx, s1.map(fp))?;
             a.advice(region, "rescale.yr", l.yr, nx, y1.map(fp))?;
-            let y2_tag = if spec.check_hi { spec.y_bits } else { hi_tag(spec.y_bits) };
-            for (i, b) in [hi_tag(spec.n), hi_tag(spec.s_bits), y2_tag].into_iter().enumerate() {
+            let y2_tag = if spec.check_hi {
+                spec.y_bits
+            } else {
+                hi_tag(spec.y_bits)
+            };
+            for (i, b) in [hi_tag(spec.n), hi_tag(spec.s_bits), y2_tag]
+                .into_iter()
+                .enumerate()
+            {
                 fixed(region, l.tags[i], nx, Fp::from(u64::from(b)))?;
             }
         }

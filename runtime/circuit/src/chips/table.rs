@@ -37,7 +37,15 @@ pub struct FunctionTable<'a> {
 /// What layers ask of the table chip.
 pub trait TableInstructions {
     /// Looks up `y = f_id(x)` at `row` (`y` from the trace).
-    fn apply(&self, region: &mut Region<'_, Fp>, a: &Assigner, row: usize, id: u64, x: &ACell, y: Value<Fp>) -> Result<ACell, Error>;
+    fn apply(
+        &self,
+        region: &mut Region<'_, Fp>,
+        a: &Assigner,
+        row: usize,
+        id: u64,
+        x: &ACell,
+        y: Value<Fp>,
+    ) -> Result<ACell, Error>;
 }
 
 impl TableConfig {
@@ -47,7 +55,11 @@ impl TableConfig {
             x: meta.advice_column(),
             y: meta.advice_column(),
             id: meta.fixed_column(),
-            table: [meta.lookup_table_column(), meta.lookup_table_column(), meta.lookup_table_column()],
+            table: [
+                meta.lookup_table_column(),
+                meta.lookup_table_column(),
+                meta.lookup_table_column(),
+            ],
         };
         meta.enable_equality(c.x);
         meta.enable_equality(c.y);
@@ -62,12 +74,18 @@ impl TableConfig {
     }
 
     /// Loads every table (plus the idle row `(0, 0, 0)`).
-    pub fn load(&self, layouter: &mut impl Layouter<Fp>, tables: &[FunctionTable<'_>]) -> Result<(), Error> {
+    pub fn load(
+        &self,
+        layouter: &mut impl Layouter<Fp>,
+        tables: &[FunctionTable<'_>],
+    ) -> Result<(), Error> {
         layouter.assign_table(
             || "function tables",
             |mut t| {
                 let mut row = 0;
-                let mut put = |t: &mut halo2_proofs::circuit::Table<'_, Fp>, vals: [Fp; 3]| -> Result<(), Error> {
+                let mut put = |t: &mut halo2_proofs::circuit::Table<'_, Fp>,
+                               vals: [Fp; 3]|
+                 -> Result<(), Error> {
                     for (col, v) in self.table.iter().zip(vals) {
                         t.assign_cell(|| "f", *col, row, || Value::known(v))?;
                     }
@@ -87,7 +105,15 @@ impl TableConfig {
 }
 
 impl TableInstructions for TableConfig {
-    fn apply(&self, region: &mut Region<'_, Fp>, a: &Assigner, row: usize, id: u64, x: &ACell, y: Value<Fp>) -> Result<ACell, Error> {
+    fn apply(
+        &self,
+        region: &mut Region<'_, Fp>,
+        a: &Assigner,
+        row: usize,
+        id: u64,
+        x: &ACell,
+        y: Value<Fp>,
+    ) -> Result<ACell, Error> {
         a.copy(region, "table.x", x, self.x, row)?;
         region.assign_fixed(|| "id", self.id, row, || Value::known(Fp::from(id)))?;
         a.advice(region, "table.y", self.y, row, y)

@@ -18,7 +18,9 @@ pub fn quantized(path: &Path, bits: u32) -> Graph {
     let mut g = zkc_onnx::import_file(path).unwrap().graph;
     Pipeline::float().run(&mut g, |_, _| {}).unwrap();
     let cal = calibrate(&g, &synthetic_samples(&g, 16, 1)).unwrap();
-    Pipeline::quantize(QuantConfig::new(bits, bits, false), cal).run(&mut g, |_, _| {}).unwrap();
+    Pipeline::quantize(QuantConfig::new(bits, bits, false), cal)
+        .run(&mut g, |_, _| {})
+        .unwrap();
     g
 }
 
@@ -54,5 +56,8 @@ pub fn circuit(g: &Graph, inputs: &[Vec<i64>]) -> (ModelCircuit, Vec<halo2_proof
     let run = zkc_runtime::run_int(g, inputs).unwrap();
     let inst = instance_of(g, &run).unwrap();
     let p = plan(g).unwrap();
-    (ModelCircuit::new(Arc::new(g.clone()), Arc::new(p), Some(Arc::new(run))), inst)
+    (
+        ModelCircuit::new(Arc::new(g.clone()), Arc::new(p), Some(Arc::new(run))),
+        inst,
+    )
 }

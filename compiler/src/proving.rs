@@ -1,0 +1,439 @@
+//! `zkc setup`, `zkc prove` and `zkc verify`: transparent IPA parameters
+//! (cached per `k`), the verifying key stored in the artifact with its
+//! fingerprint, proofs as JSON files carrying their public values.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use halo2_proofs::pasta::Fp;
+use serde::{Deserialize, Serialize};
+use zkc_circuit::{field, instance_of, plan, prover, CircuitShape, ModelCircuit, Plan};
+use zkc_ir::Graph;
+
+use crate::artifact::read_artifact_file;
+use crate::model::{frac_of, Model};
+use crate::{DriverError, Result};
+
+/// Version of the proof file format.
+pub const PROOF_FORMAT_VERSION: u32 = 1;
+/// Largest proof file zkc reads (64 MiB).
+pub const MAX_PROOF_BYTES: u64 = 64 << 20;
+
+/// `setup.json`: what `prove` and `verify` need besides the model.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SetupInfo {
+    /// Format version (the artifact's).
+    pub format_version: u32,
+    /// log2 of the circuit's rows.
+    pub k: u32,
+    /// Lanes per chip.
+    pub shape: ShapeInfo,
+    /// Range-table width.
+    pub range_bits: u32,
+    /// Fingerprint of the verifying key (`vk.bin`).
+    pub fingerprint: String,
+}
+
+/// [`CircuitShape`] as stored.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ShapeInfo {
+    /// MAC lanes.
+    pub mac_lanes: usize,
+    /// Arith lanes.
+    pub arith_lanes: usize,
+    /// Rescale lanes.
+    pub rescale_lanes: usize,
+    /// Max lanes.
+    pub max_lanes: usize,
+    /// Table lanes.
+    pub table_lanes: usize,
+}
+
+impl From<CircuitShape> for ShapeInfo {
+    fn from(s: CircuitShape) -> Self {
+        ShapeInfo {
+            mac_lanes: s.mac_lanes,
+            arith_lanes: s.arith_lanes,
+            rescale_lanes: s.rescale_lanes,
+            max_lanes: s.max_lanes,
+            table_lanes: s.table_lanes,
+        }
+    }
+}
+
+/// Public values of one tensor.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct PublicTensor {
+    /// Shape.
+    pub shape: Vec<usize>,
+    /// Fractional bits (value = q * 2^-frac).
+    pub frac: i32,
+    /// The quantized integers.
+    pub q: Vec<i64>,
+    /// The same as field elements (canonical, big-endian hex).
+    pub field: Vec<String>,
+    /// The dequantized values.
+    pub values: Vec<f64>,
+}
+
+/// A proof file.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ProofFile {
+    /// Always `"zkc-proof"`.
+    pub format: String,
+    /// [`PROOF_FORMAT_VERSION`].
+    pub version: u32,
+    /// Model name.
+    pub model: String,
+    /// Fingerprint of the verifying key the proof is for.
+    pub fingerprint: String,
+    /// log2 of the circuit's rows.
+    pub k: u32,
+    /// Public inputs.
+    pub inputs: Vec<PublicTensor>,
+    /// Public outputs.
+    pub outputs: Vec<PublicTensor>,
+    /// The proof (hex).
+    pub proof: String,
+}
+
+fn art(dir: &Path, reason: impl Into<String>) -> DriverError {
+    DriverError::Artifact {
+        path: dir.display().to_string(),
+        reason: reason.into(),
+    }
+}
+
+fn circuit_err(e: zkc_circuit::CircuitError) -> DriverError {
+    DriverError::Circuit(e.to_string())
+}
+
+/// Writes `bytes` to `path` atomically (temporary file, then rename).
+pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let io = |e: std::io::Error| DriverError::Io {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    let r = std::fs::write(&tmp, bytes).and_then(|_| std::fs::rename(&tmp, path));
+    if r.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    r.map_err(io)
+}
+
+/// The circuit plan of a compiled model.
+pub fn plan_of(g: &Graph) -> Result<Plan> {
+    plan(g).map_err(circuit_err)
+}
+
+/// Timings of a step, in seconds.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Timings {
+    /// Parameter loading or generation.
+    pub params_s: f64,
+    /// Whether parameters were generated (not cached).
+    pub params_generated: bool,
+    /// Verifying-key generation or reading.
+    pub vk_s: f64,
+    /// Proving-key generation.
+    pub pk_s: f64,
+    /// Proof creation.
+    pub prove_s: f64,
+    /// Proof verification.
+    pub verify_s: f64,
+}
+
+/// `zkc setup`: parameters, verifying key, `vk.bin` and `setup.json`.
+pub fn setup(dir: &Path, cache: &Path, stage: &dyn Fn(&str)) -> Result<(SetupInfo, Timings)> {
+    let m = Model::load(dir)?;
+    let p = plan_of(&m.quant)?;
+    let mut t = Timings::default();
+    stage(&format!(
+        "IPA parameters for k = {} (cached in {})",
+        p.k,
+        cache.display()
+    ));
+    let now = Instant::now();
+    let (params, generated) = prover::params(p.k, cache).map_err(circuit_err)?;
+    (t.params_s, t.params_generated) = (now.elapsed().as_secs_f64(), generated);
+    stage("verifying key");
+    let now = Instant::now();
+    let c = ModelCircuit::new(Arc::new(m.quant.clone()), Arc::new(p.clone()), None);
+    let vk = prover::verifying_key(&params, &c).map_err(circuit_err)?;
+    t.vk_s = now.elapsed().as_secs_f64();
+    let info = SetupInfo {
+        format_version: crate::artifact::FORMAT_VERSION,
+        k: p.k,
+        shape: p.shape.into(),
+        range_bits: p.range_bits,
+        fingerprint: prover::fingerprint(&vk),
+    };
+    write_file_atomically(
+        &dir.join("vk.bin"),
+        &prover::write_vk(&vk).map_err(circuit_err)?,
+    )?;
+    write_file_atomically(&dir.join("setup.json"), &crate::compile::json_bytes(&info)?)?;
+    Ok((info, t))
+}
+
+/// Reads `setup.json` and checks it against the model's plan.
+fn read_setup(dir: &Path, p: &Plan) -> Result<SetupInfo> {
+    let bytes = read_artifact_file(dir, "setup.json")
+        .map_err(|_| art(dir, "setup.json is missing; run `zkc setup` first"))?;
+    let s: SetupInfo = serde_json::from_slice(&bytes).map_err(|e| {
+        art(
+            dir,
+            format!("setup.json is corrupted ({e}); run `zkc setup` again"),
+        )
+    })?;
+    if s.k != p.k || s.shape != ShapeInfo::from(p.shape) || s.range_bits != p.range_bits {
+        return Err(art(
+            dir,
+            "setup.json does not match the compiled model; run `zkc setup` again",
+        ));
+    }
+    Ok(s)
+}
+
+/// Loads the verifying key and checks its fingerprint.
+fn load_vk(
+    dir: &Path,
+    params: &halo2_proofs::poly::commitment::Params<halo2_proofs::pasta::EqAffine>,
+    p: &Plan,
+    s: &SetupInfo,
+) -> Result<halo2_proofs::plonk::VerifyingKey<halo2_proofs::pasta::EqAffine>> {
+    let bytes = read_artifact_file(dir, "vk.bin")
+        .map_err(|_| art(dir, "vk.bin is missing; run `zkc setup` first"))?;
+    let vk = prover::read_vk(&bytes, params, p.shape)
+        .map_err(|e| art(dir, format!("vk.bin: {e}; run `zkc setup` again")))?;
+    if prover::fingerprint(&vk) != s.fingerprint {
+        return Err(art(
+            dir,
+            "vk.bin does not match the fingerprint in setup.json; run `zkc setup` again",
+        ));
+    }
+    Ok(vk)
+}
+
+fn public_tensor(g: &Graph, id: zkc_ir::NodeId, q: &[i64]) -> PublicTensor {
+    let frac = frac_of(g, id);
+    PublicTensor {
+        shape: g.shape(id).to_vec(),
+        frac,
+        q: q.to_vec(),
+        field: q.iter().map(|&v| field::to_hex(field::fp64(v))).collect(),
+        values: q.iter().map(|&v| zkc_fixed::dequantize(v, frac)).collect(),
+    }
+}
+
+/// `zkc prove`: runs the model on the input and proves the run.
+pub fn prove(
+    dir: &Path,
+    input: &Path,
+    out: &Path,
+    cache: &Path,
+    stage: &dyn Fn(&str),
+) -> Result<(ProofFile, Timings)> {
+    let m = Model::load(dir)?;
+    let p = plan_of(&m.quant)?;
+    let s = read_setup(dir, &p)?;
+    let x = crate::data::read_input(input, &m.manifest.inputs)?;
+    let (q_in, _) = m.quantize_inputs(&x)?;
+    let run = zkc_runtime::run_int(&m.quant, &q_in)?;
+    let instance = instance_of(&m.quant, &run)
+        .ok_or_else(|| art(dir, "the trace lacks an input or output"))?;
+    let mut t = Timings::default();
+    stage(&format!("IPA parameters for k = {}", p.k));
+    let now = Instant::now();
+    let (params, generated) = prover::params(p.k, cache).map_err(circuit_err)?;
+    (t.params_s, t.params_generated) = (now.elapsed().as_secs_f64(), generated);
+    let now = Instant::now();
+    let vk = load_vk(dir, &params, &p, &s)?;
+    t.vk_s = now.elapsed().as_secs_f64();
+    stage("proving key");
+    let now = Instant::now();
+    let graph = Arc::new(m.quant.clone());
+    let run = Arc::new(run);
+    let c = ModelCircuit::new(graph.clone(), Arc::new(p.clone()), Some(run.clone()));
+    let pk = prover::proving_key(&params, vk, &c).map_err(circuit_err)?;
+    t.pk_s = now.elapsed().as_secs_f64();
+    stage("proof");
+    let now = Instant::now();
+    let proof = prover::prove(&params, &pk, &c, &instance).map_err(circuit_err)?;
+    t.prove_s = now.elapsed().as_secs_f64();
+    let tensors = |ids: &[zkc_ir::NodeId]| -> Result<Vec<PublicTensor>> {
+        ids.iter()
+            .map(|&id| {
+                let q = run
+                    .value(id)
+                    .ok_or_else(|| art(dir, "the trace lacks a public value"))?;
+                Ok(public_tensor(&m.quant, id, q))
+            })
+            .collect()
+    };
+    let file = ProofFile {
+        format: "zkc-proof".into(),
+        version: PROOF_FORMAT_VERSION,
+        model: m.manifest.model.clone(),
+        fingerprint: s.fingerprint,
+        k: p.k,
+        inputs: tensors(&m.quant.inputs_list())?,
+        outputs: tensors(m.quant.outputs())?,
+        proof: proof.iter().map(|b| format!("{b:02x}")).collect(),
+    };
+    write_file_atomically(out, &crate::compile::json_bytes(&file)?)?;
+    Ok((file, t))
+}
+
+fn bad_proof(path: &Path, reason: impl Into<String>) -> DriverError {
+    DriverError::Data {
+        path: path.display().to_string(),
+        reason: reason.into(),
+    }
+}
+
+/// Reads and structurally checks a proof file.
+pub fn read_proof(path: &Path) -> Result<ProofFile> {
+    let meta = std::fs::metadata(path).map_err(|e| bad_proof(path, format!("cannot read: {e}")))?;
+    if meta.len() > MAX_PROOF_BYTES {
+        return Err(bad_proof(path, "larger than the proof size limit"));
+    }
+    let bytes = std::fs::read(path).map_err(|e| bad_proof(path, format!("cannot read: {e}")))?;
+    let f: ProofFile = serde_json::from_slice(&bytes)
+        .map_err(|e| bad_proof(path, format!("not a zkc proof file ({e})")))?;
+    if f.format != "zkc-proof" || f.version != PROOF_FORMAT_VERSION {
+        return Err(bad_proof(
+            path,
+            format!(
+                "unsupported proof format {} version {}",
+                f.format, f.version
+            ),
+        ));
+    }
+    Ok(f)
+}
+
+/// Decodes the public values of a proof against the model: shapes, fracs,
+/// field encodings and dequantized values must all agree.
+fn decode_public(path: &Path, g: &Graph, f: &ProofFile) -> Result<Vec<Fp>> {
+    let ids: Vec<_> = g
+        .inputs_list()
+        .into_iter()
+        .chain(g.outputs().iter().copied())
+        .collect();
+    let tensors: Vec<&PublicTensor> = f.inputs.iter().chain(&f.outputs).collect();
+    if ids.len() != tensors.len() {
+        return Err(bad_proof(
+            path,
+            "the public values do not match the model's inputs and outputs",
+        ));
+    }
+    let mut inst = vec![];
+    for (&id, t) in ids.iter().zip(tensors) {
+        let n = zkc_ir::numel(g.shape(id));
+        if t.shape != g.shape(id)
+            || t.frac != frac_of(g, id)
+            || t.q.len() != n
+            || t.field.len() != n
+            || t.values.len() != n
+        {
+            return Err(bad_proof(
+                path,
+                "the public values do not match the model's shapes and scales",
+            ));
+        }
+        for i in 0..n {
+            let fe = field::from_hex(&t.field[i])
+                .ok_or_else(|| bad_proof(path, "a public value is not a field element"))?;
+            if fe != field::fp64(t.q[i]) || t.values[i] != zkc_fixed::dequantize(t.q[i], t.frac) {
+                return Err(bad_proof(
+                    path,
+                    "the public values are inconsistent (integer, field and float forms differ)",
+                ));
+            }
+            inst.push(fe);
+        }
+    }
+    Ok(inst)
+}
+
+/// `zkc verify`: `Ok` only for a valid proof of this model; returns the proof
+/// file (its public outputs are then proven).
+pub fn verify(
+    dir: &Path,
+    proof_path: &Path,
+    cache: &Path,
+    recompute_key: bool,
+) -> Result<(ProofFile, Timings)> {
+    let m = Model::load(dir)?;
+    let p = plan_of(&m.quant)?;
+    let s = read_setup(dir, &p)?;
+    let f = read_proof(proof_path)?;
+    if f.fingerprint != s.fingerprint {
+        return Err(bad_proof(
+            proof_path,
+            format!(
+                "the proof is for another model (verifying key {} , this artifact has {})",
+                short(&f.fingerprint),
+                short(&s.fingerprint)
+            ),
+        ));
+    }
+    if f.k != p.k {
+        return Err(bad_proof(
+            proof_path,
+            "the proof's k does not match the model",
+        ));
+    }
+    let inst = decode_public(proof_path, &m.quant, &f)?;
+    let proof =
+        decode_hex(&f.proof).ok_or_else(|| bad_proof(proof_path, "the proof is not hex"))?;
+    let mut t = Timings::default();
+    let now = Instant::now();
+    let (params, generated) = prover::params(p.k, cache).map_err(circuit_err)?;
+    (t.params_s, t.params_generated) = (now.elapsed().as_secs_f64(), generated);
+    let now = Instant::now();
+    let vk = if recompute_key {
+        let c = ModelCircuit::new(Arc::new(m.quant.clone()), Arc::new(p.clone()), None);
+        let vk = prover::verifying_key(&params, &c).map_err(circuit_err)?;
+        if prover::fingerprint(&vk) != s.fingerprint {
+            return Err(art(
+                dir,
+                "the model's verifying key does not match setup.json; run `zkc setup` again",
+            ));
+        }
+        vk
+    } else {
+        load_vk(dir, &params, &p, &s)?
+    };
+    t.vk_s = now.elapsed().as_secs_f64();
+    let now = Instant::now();
+    prover::verify(&params, &vk, &inst, &proof)
+        .map_err(|e| bad_proof(proof_path, format!("the proof does not verify ({e})")))?;
+    t.verify_s = now.elapsed().as_secs_f64();
+    Ok((f, t))
+}
+
+fn short(s: &str) -> &str {
+    s.get(..16).unwrap_or(s)
+}
+
+fn decode_hex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 || !s.is_ascii() {
+        return None;
+    }
+    (0..s.len() / 2)
+        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok())
+        .collect()
+}
+
+/// The parameter cache directory: `--cache-dir`, else the default.
+pub fn cache_dir(flag: Option<PathBuf>) -> PathBuf {
+    flag.unwrap_or_else(prover::default_cache_dir)
+}

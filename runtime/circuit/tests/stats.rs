@@ -1,0 +1,58 @@
+//! The column counts reported for a shape match what `configure` allocates.
+
+use halo2_proofs::pasta::Fp;
+use halo2_proofs::plonk::{Circuit, ConstraintSystem};
+use zkc_circuit::{prover, CircuitShape, ModelCircuit, ShapeGuard};
+
+fn count(debug: &str, key: &str) -> usize {
+    debug
+        .split(&format!("{key}: "))
+        .nth(1)
+        .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse().ok())
+        .unwrap()
+}
+
+#[test]
+fn stats_match_configure() {
+    for shape in [
+        CircuitShape {
+            mac_lanes: 32,
+            arith_lanes: 2,
+            rescale_lanes: 2,
+            max_lanes: 1,
+            table_lanes: 1,
+        },
+        CircuitShape {
+            mac_lanes: 8,
+            arith_lanes: 0,
+            rescale_lanes: 1,
+            max_lanes: 0,
+            table_lanes: 0,
+        },
+        CircuitShape {
+            mac_lanes: 0,
+            arith_lanes: 1,
+            rescale_lanes: 1,
+            max_lanes: 0,
+            table_lanes: 1,
+        },
+    ] {
+        let _g = ShapeGuard::set(shape);
+        let mut cs = ConstraintSystem::<Fp>::default();
+        ModelCircuit::configure(&mut cs);
+        let d = format!("{:?}", cs.pinned());
+        let s = prover::stats(&shape);
+        assert_eq!(
+            s.advice_columns,
+            count(&d, "num_advice_columns"),
+            "{shape:?}"
+        );
+        assert_eq!(s.fixed_columns, count(&d, "num_fixed_columns"), "{shape:?}");
+        assert_eq!(
+            s.lookups,
+            d.matches("Argument {").count() - 1,
+            "{shape:?}: {d}"
+        );
+    }
+}
