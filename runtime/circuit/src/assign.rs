@@ -30,7 +30,8 @@ pub fn column_index(col: Column<Advice>) -> usize {
         .unwrap_or(usize::MAX)
 }
 
-/// One advice cell the circuit wrote: which chip, column and row.
+/// One advice cell the circuit wrote: which chip, column and row, and for
+/// which node and element of the graph.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CellRecord {
     /// The chip (and role) that owns the cell, e.g. `rescale.r`.
@@ -39,42 +40,65 @@ pub struct CellRecord {
     pub column: usize,
     /// Row in the model region.
     pub row: usize,
+    /// The graph node being laid out (`None` for padding rows).
+    pub node: Option<zkc_ir::NodeId>,
+    /// The element of that node.
+    pub element: usize,
 }
 
-/// Assigns advice cells, applying a [`Tamper`] and logging when asked.
+/// Assigns advice cells, applying [`Tamper`]s and logging when asked.
 #[derive(Default)]
 pub struct Assigner {
-    tamper: Option<Tamper>,
+    tamper: Vec<Tamper>,
     log: Option<RefCell<Vec<CellRecord>>>,
+    at: std::cell::Cell<(Option<zkc_ir::NodeId>, usize)>,
 }
 
 /// An assigned cell of the circuit's field.
 pub type ACell = AssignedCell<Fp, Fp>;
 
 impl Assigner {
-    /// An assigner with an optional tamper and an optional log.
-    pub fn new(tamper: Option<Tamper>, log: bool) -> Self {
+    /// An assigner with tampered cells and an optional log.
+    pub fn new(tamper: Vec<Tamper>, log: bool) -> Self {
         Assigner {
             tamper,
             log: log.then(|| RefCell::new(vec![])),
+            at: std::cell::Cell::new((None, 0)),
         }
     }
 
+    /// Sets the node and element the next cells belong to (for the log).
+    pub fn at(&self, node: Option<zkc_ir::NodeId>, element: usize) {
+        self.at.set((node, element));
+    }
+
     fn adjust(&self, col: Column<Advice>, row: usize, v: Value<Fp>) -> Value<Fp> {
-        match self.tamper {
-            Some(t) if t.row == row && t.column == column_index(col) => {
-                v.map(|x| x + crate::field::fp64(t.delta))
-            }
-            _ => v,
+        if self.tamper.is_empty() {
+            return v;
+        }
+        let c = column_index(col);
+        let delta: i64 = self
+            .tamper
+            .iter()
+            .filter(|t| t.row == row && t.column == c)
+            .map(|t| t.delta)
+            .sum();
+        if delta == 0 {
+            v
+        } else {
+            v.map(|x| x + crate::field::fp64(delta))
         }
     }
 
     fn record(&self, role: &'static str, col: Column<Advice>, row: usize) {
         if let Some(log) = &self.log {
+            let (node, element) = self.at.get();
             log.borrow_mut().push(CellRecord {
                 role,
                 column: column_index(col),
                 row,
+                node,
+                element,
             });
         }
     }
@@ -107,8 +131,18 @@ impl Assigner {
         Ok(c)
     }
 
-    /// The cells written so far (empty unless logging).
+    /// The cells written (empty unless logging), each once: the floor
+    /// planner runs the region twice (once to measure it), so repeated
+    /// `(column, row)` records are merged.
     pub fn take_log(&self) -> Vec<CellRecord> {
-        self.log.as_ref().map(|l| l.take()).unwrap_or_default()
+        let all = self.log.as_ref().map(|l| l.take()).unwrap_or_default();
+        let mut seen = std::collections::HashSet::new();
+        let mut out: Vec<CellRecord> = all
+            .into_iter()
+            .rev()
+            .filter(|r| seen.insert((r.column, r.row)))
+            .collect();
+        out.reverse();
+        out
     }
 }

@@ -41,7 +41,7 @@ pub struct ModelCircuit {
     graph: Arc<Graph>,
     plan: Arc<Plan>,
     witness: Option<Arc<IntRun>>,
-    tamper: Option<Tamper>,
+    tamper: Vec<Tamper>,
     log: Option<Arc<std::sync::Mutex<Vec<CellRecord>>>>,
 }
 
@@ -52,15 +52,15 @@ impl ModelCircuit {
             graph,
             plan,
             witness,
-            tamper: None,
+            tamper: vec![],
             log: None,
         }
     }
 
-    /// The same circuit with one advice cell tampered with (soundness tests).
-    pub fn tampered(&self, t: Tamper) -> Self {
+    /// The same circuit with advice cells tampered with (soundness tests).
+    pub fn tampered(&self, t: &[Tamper]) -> Self {
         ModelCircuit {
-            tamper: Some(t),
+            tamper: t.to_vec(),
             ..self.clone()
         }
     }
@@ -82,7 +82,7 @@ impl ModelCircuit {
     pub fn without_witnesses_(&self) -> Self {
         ModelCircuit {
             witness: None,
-            tamper: None,
+            tamper: vec![],
             log: None,
             ..self.clone()
         }
@@ -96,7 +96,7 @@ impl Circuit<Fp> for ModelCircuit {
     fn without_witnesses(&self) -> Self {
         ModelCircuit {
             witness: None,
-            tamper: None,
+            tamper: vec![],
             log: None,
             ..self.clone()
         }
@@ -167,7 +167,7 @@ impl Circuit<Fp> for ModelCircuit {
             t.load(&mut layouter, &list)?;
         }
         let table_ids: HashMap<NodeId, u64> = tables.iter().map(|(id, f)| (*id, f.id)).collect();
-        let assigner = Assigner::new(self.tamper, self.log.is_some());
+        let assigner = Assigner::new(self.tamper.clone(), self.log.is_some());
         let outputs = layouter.assign_region(
             || "model",
             |mut region| {
@@ -233,6 +233,7 @@ impl Synth<'_> {
 
     fn run(&mut self, region: &mut Region<'_, Fp>) -> Result<Vec<ACell>, Error> {
         let zero = Value::known(Fp::zero());
+        self.a.at(None, 0);
         if let Some(mac) = &self.cfg.mac {
             self.a.advice(region, "mac.pad", mac.acc, 0, zero)?;
         }
@@ -257,6 +258,7 @@ impl Synth<'_> {
             };
             self.cells.insert(id, cells);
         }
+        self.a.at(None, 0);
         for (lane, &row) in self.cfg.rescale.lanes.iter().zip(&self.cur.rescale) {
             for col in [lane.r, lane.s, lane.yr] {
                 self.a.advice(region, "rescale.pad", col, row, zero)?;
@@ -374,6 +376,7 @@ impl Synth<'_> {
         let xs = self.cells_of(x_id)?.clone();
         let mut out = Vec::with_capacity(n);
         for (o, (taps, bias)) in specs.iter().enumerate() {
+            self.a.at(Some(id), o);
             let tap_cells: Vec<Tap<'_>> = taps.iter().map(|&(xi, w)| (&xs[xi], w)).collect();
             let rows = crate::chips::mac::rows_for(taps.len(), self.plan.shape.mac_lanes);
             let row = self.cur.mac(rows);
@@ -407,6 +410,7 @@ impl Synth<'_> {
         let cells: Vec<Option<&Vec<ACell>>> = ins.iter().map(|&i| self.cells.get(&i)).collect();
         let mut out = Vec::with_capacity(n);
         for e in 0..n {
+            self.a.at(Some(id), e);
             // operand j: a cell, or a constant folded into the coefficients
             let operand = |j: usize| -> Result<(Option<&ACell>, i128), Error> {
                 let idx = maps[j][e];
@@ -481,6 +485,7 @@ impl Synth<'_> {
         };
         let x_id = if is_input { id } else { self.g.inputs(id)[0] };
         for (e, spec) in specs.iter().enumerate() {
+            self.a.at(Some(id), e);
             let rows = spec.rows(t).ok_or(Error::Synthesis)?;
             let (row, lane) = self.cur.rescale(rows);
             let x = match &xs {
@@ -532,6 +537,7 @@ impl Synth<'_> {
         let mx = self.cfg.max.as_ref().ok_or(Error::Synthesis)?;
         let mut out = vec![];
         for (o, w) in wins.iter().enumerate() {
+            self.a.at(Some(id), o);
             let taps: Vec<&ACell> = w.iter().map(|&i| &xs[i as usize]).collect();
             let row = self.cur.max(taps.len().max(1));
             let (cell, _) = mx.max(
@@ -554,6 +560,7 @@ impl Synth<'_> {
         let tid = *self.table_ids.get(&id).ok_or(Error::Synthesis)?;
         let mut out = vec![];
         for (e, xc) in xs.iter().enumerate() {
+            self.a.at(Some(id), e);
             let row = self.cur.table();
             out.push(tc.apply(region, self.a, row, tid, xc, self.val(id, e).map(fp64))?);
         }

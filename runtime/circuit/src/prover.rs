@@ -159,16 +159,27 @@ pub fn verify(
 /// Runs halo2's mock prover: `Ok(())` when every constraint holds, else the
 /// failures (at most 10 described).
 pub fn mock(c: &ModelCircuit, instance: &[Fp]) -> Result<(), CircuitError> {
+    let fails = mock_failures(c, instance)?;
+    if fails.is_empty() {
+        return Ok(());
+    }
+    let shown: Vec<&str> = fails.iter().take(10).map(|s| s.as_str()).collect();
+    Err(CircuitError::Invalid(format!(
+        "{} constraint failures: {}",
+        fails.len(),
+        shown.join("; ")
+    )))
+}
+
+/// Runs halo2's mock prover and describes every failure (`Debug` form, so
+/// a test can tell a lookup failure from a gate or copy failure).
+pub fn mock_failures(c: &ModelCircuit, instance: &[Fp]) -> Result<Vec<String>, CircuitError> {
     let _g = ShapeGuard::set(c.plan().shape);
     let prover = MockProver::run(c.plan().k, c, vec![instance.to_vec()])
         .map_err(|e| CircuitError::Halo2(format!("mock prover: {e:?}")))?;
-    prover.verify().map_err(|fails| {
-        let shown: Vec<String> = fails.iter().take(10).map(|f| format!("{f}")).collect();
-        CircuitError::Invalid(format!(
-            "{} constraint failures: {}",
-            fails.len(),
-            shown.join("; ")
-        ))
+    Ok(match prover.verify() {
+        Ok(()) => vec![],
+        Err(fails) => fails.iter().map(|f| format!("{f:?}")).collect(),
     })
 }
 

@@ -276,7 +276,7 @@ impl RescaleInstructions for RescaleConfig {
             },
         )?;
         let tag = |b: u32| if b > t { t } else { b };
-        let hi_tag = |b: u32| if b > t { b - t } else { 0 };
+        let hi_tag = |b: u32| b.saturating_sub(t);
         let fixed = |region: &mut Region<'_, Fp>, col, at, v: Fp| {
             region.assign_fixed(|| "rescale", col, at, || Value::known(v))
         };
