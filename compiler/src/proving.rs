@@ -182,8 +182,8 @@ pub fn setup(dir: &Path, cache: &Path, stage: &dyn Fn(&str)) -> Result<(SetupInf
     Ok((info, t))
 }
 
-/// Reads `setup.json` and checks it against the model's plan.
-fn read_setup(dir: &Path, p: &Plan) -> Result<SetupInfo> {
+/// Reads `setup.json`.
+fn read_setup_file(dir: &Path) -> Result<SetupInfo> {
     let bytes = read_artifact_file(dir, "setup.json")
         .map_err(|_| art(dir, "setup.json is missing; run `zkc setup` first"))?;
     let s: SetupInfo = serde_json::from_slice(&bytes).map_err(|e| {
@@ -192,6 +192,30 @@ fn read_setup(dir: &Path, p: &Plan) -> Result<SetupInfo> {
             format!("setup.json is corrupted ({e}); run `zkc setup` again"),
         )
     })?;
+    if s.k > zkc_circuit::plan::MAX_K {
+        return Err(art(
+            dir,
+            "setup.json has an impossible k; run `zkc setup` again",
+        ));
+    }
+    Ok(s)
+}
+
+impl From<ShapeInfo> for CircuitShape {
+    fn from(s: ShapeInfo) -> Self {
+        CircuitShape {
+            mac_lanes: s.mac_lanes,
+            arith_lanes: s.arith_lanes,
+            rescale_lanes: s.rescale_lanes,
+            max_lanes: s.max_lanes,
+            table_lanes: s.table_lanes,
+        }
+    }
+}
+
+/// Reads `setup.json` and checks it against the model's plan.
+fn read_setup(dir: &Path, p: &Plan) -> Result<SetupInfo> {
+    let s = read_setup_file(dir)?;
     if s.k != p.k || s.shape != ShapeInfo::from(p.shape) || s.range_bits != p.range_bits {
         return Err(art(
             dir,
@@ -201,16 +225,16 @@ fn read_setup(dir: &Path, p: &Plan) -> Result<SetupInfo> {
     Ok(s)
 }
 
-/// Loads the verifying key and checks its fingerprint.
+/// Loads the verifying key (for the shape in `setup.json`) and checks its
+/// fingerprint.
 fn load_vk(
     dir: &Path,
     params: &halo2_proofs::poly::commitment::Params<halo2_proofs::pasta::EqAffine>,
-    p: &Plan,
     s: &SetupInfo,
 ) -> Result<halo2_proofs::plonk::VerifyingKey<halo2_proofs::pasta::EqAffine>> {
     let bytes = read_artifact_file(dir, "vk.bin")
         .map_err(|_| art(dir, "vk.bin is missing; run `zkc setup` first"))?;
-    let vk = prover::read_vk(&bytes, params, p.shape)
+    let vk = prover::read_vk(&bytes, params, s.shape.into())
         .map_err(|e| art(dir, format!("vk.bin: {e}; run `zkc setup` again")))?;
     if prover::fingerprint(&vk) != s.fingerprint {
         return Err(art(
@@ -254,7 +278,7 @@ pub fn prove(
     let (params, generated) = prover::params(p.k, cache).map_err(circuit_err)?;
     (t.params_s, t.params_generated) = (now.elapsed().as_secs_f64(), generated);
     let now = Instant::now();
-    let vk = load_vk(dir, &params, &p, &s)?;
+    let vk = load_vk(dir, &params, &s)?;
     t.vk_s = now.elapsed().as_secs_f64();
     stage("proving key");
     let now = Instant::now();
@@ -372,20 +396,21 @@ pub fn verify(
     recompute_key: bool,
 ) -> Result<(ProofFile, Timings)> {
     let m = Model::load(dir)?;
-    let p = plan_of(&m.quant)?;
-    let s = read_setup(dir, &p)?;
+    // The shape and k come from setup.json; the verifying key's fingerprint
+    // (checked below) guarantees they are the ones the key was made for.
+    let s = read_setup_file(dir)?;
     let f = read_proof(proof_path)?;
     if f.fingerprint != s.fingerprint {
         return Err(bad_proof(
             proof_path,
             format!(
-                "the proof is for another model (verifying key {} , this artifact has {})",
+                "the proof is for another model (verifying key {}, this artifact has {})",
                 short(&f.fingerprint),
                 short(&s.fingerprint)
             ),
         ));
     }
-    if f.k != p.k {
+    if f.k != s.k {
         return Err(bad_proof(
             proof_path,
             "the proof's k does not match the model",
@@ -396,11 +421,13 @@ pub fn verify(
         decode_hex(&f.proof).ok_or_else(|| bad_proof(proof_path, "the proof is not hex"))?;
     let mut t = Timings::default();
     let now = Instant::now();
-    let (params, generated) = prover::params(p.k, cache).map_err(circuit_err)?;
+    let (params, generated) = prover::params(s.k, cache).map_err(circuit_err)?;
     (t.params_s, t.params_generated) = (now.elapsed().as_secs_f64(), generated);
     let now = Instant::now();
     let vk = if recompute_key {
-        let c = ModelCircuit::new(Arc::new(m.quant.clone()), Arc::new(p.clone()), None);
+        let p = plan_of(&m.quant)?;
+        read_setup(dir, &p)?;
+        let c = ModelCircuit::new(Arc::new(m.quant.clone()), Arc::new(p), None);
         let vk = prover::verifying_key(&params, &c).map_err(circuit_err)?;
         if prover::fingerprint(&vk) != s.fingerprint {
             return Err(art(
@@ -410,7 +437,7 @@ pub fn verify(
         }
         vk
     } else {
-        load_vk(dir, &params, &p, &s)?
+        load_vk(dir, &params, &s)?
     };
     t.vk_s = now.elapsed().as_secs_f64();
     let now = Instant::now();

@@ -103,6 +103,11 @@ impl Assigner {
         }
     }
 
+    /// Logs a cell assigned outside the assigner (e.g. from the instance).
+    pub fn note(&self, role: &'static str, col: Column<Advice>, row: usize) {
+        self.record(role, col, row);
+    }
+
     /// Assigns `v` to `(col, row)`.
     pub fn advice(
         &self,

@@ -18,6 +18,7 @@ mod assign;
 pub mod chips;
 mod circuit;
 pub mod field;
+pub mod mutation;
 pub mod plan;
 pub mod prover;
 mod shape;

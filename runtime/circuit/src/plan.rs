@@ -165,8 +165,9 @@ pub fn rescale_spec(
     let (qmin, qmax) = if qa <= qb { (qa, qb) } else { (qb, qa) };
     let (l, h) = (BigInt::from(lo), BigInt::from(hi));
     let slack = (&l - &qmin).max(&qmax - &h).max(BigInt::zero());
-    let s_bits = bits(&slack);
-    let (y_bits, check_hi) = if s_bits == 0 {
+    let clamp = slack.is_positive();
+    let s_bits = if clamp { bits(&(slack - 1u32)) } else { 0 };
+    let (y_bits, check_hi) = if !clamp {
         (0, false)
     } else {
         let w = &h - &l;
@@ -179,6 +180,7 @@ pub fn rescale_spec(
         n,
         lo,
         hi,
+        clamp,
         s_bits,
         y_bits,
         check_hi,
@@ -197,6 +199,7 @@ fn input_spec(lo: &BigInt, hi: &BigInt) -> Result<RescaleSpec, CircuitError> {
         n: 0,
         lo: l,
         hi: h,
+        clamp: false,
         s_bits: 0,
         y_bits: bits(&w).max(1),
         check_hi: !pow2,
@@ -206,7 +209,7 @@ fn input_spec(lo: &BigInt, hi: &BigInt) -> Result<RescaleSpec, CircuitError> {
 /// True for a rescale the circuit checks as a linear relation: no right
 /// shift and a clamp bound analysis proves inactive.
 pub fn is_linear(spec: &RescaleSpec) -> bool {
-    spec.n == 0 && spec.s_bits == 0
+    spec.n == 0 && !spec.clamp && spec.y_bits == 0
 }
 
 /// How `id` is laid out, with the widths its lookups use.

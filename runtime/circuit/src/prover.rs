@@ -39,13 +39,13 @@ fn io(path: &Path, e: impl std::fmt::Display) -> CircuitError {
     CircuitError::Io(format!("{}: {e}", path.display()))
 }
 
-/// IPA parameters for `2^k` rows: read from `cache/ipa-pasta-k{k}.bin`,
+/// IPA parameters for `2^k` rows: read from `cache/ipa-pasta-k{k}.raw`,
 /// or generated (deterministically) and written there atomically. Returns
 /// the parameters and whether they were generated.
 pub fn params(k: u32, cache: &Path) -> Result<(Params<EqAffine>, bool), CircuitError> {
-    let path = cache.join(format!("ipa-pasta-k{k}.bin"));
+    let path = cache.join(format!("ipa-pasta-k{k}.raw"));
     if let Ok(bytes) = std::fs::read(&path) {
-        if let Ok(p) = Params::<EqAffine>::read(&mut &bytes[..]) {
+        if let Ok(p) = Params::<EqAffine>::read_uncompressed(&mut &bytes[..]) {
             if p.k() == k {
                 return Ok((p, false));
             }
@@ -61,11 +61,11 @@ pub fn params(k: u32, cache: &Path) -> Result<(Params<EqAffine>, bool), CircuitE
             ),
         )
     })?;
-    let tmp = cache.join(format!(".ipa-pasta-k{k}.bin.tmp-{}", std::process::id()));
+    let tmp = cache.join(format!(".ipa-pasta-k{k}.raw.tmp-{}", std::process::id()));
     let write = || -> std::io::Result<()> {
         let mut f = std::fs::File::create(&tmp)?;
         let mut buf = vec![];
-        p.write(&mut buf)?;
+        p.write_uncompressed(&mut buf)?;
         f.write_all(&buf)?;
         f.sync_all()?;
         std::fs::rename(&tmp, &path)

@@ -126,7 +126,8 @@ fn rescale_chip_remainder_and_relu() {
     k.assert_rejected("wrong output", &[t(&k.cell("fc", "rescale.y", 0), 1)]);
     k.assert_rejected("wrong direction", &[t(&k.cell("fc", "rescale.d", 0), 1)]);
     // Forge a positive ReLU output to 0 while keeping every gate satisfied:
-    // y = 0, d = -1, s = -q (negative), yr = 0, and the public output 0.
+    // y = 0, d = -1, s = -q - 1 (negative, so q = y + d*(s+1) still holds),
+    // yr = 0, and the public output 0.
     let e = (0..4)
         .find(|&e| k.value("fc", e) > 0)
         .expect("a positive output");
@@ -134,7 +135,7 @@ fn rescale_chip_remainder_and_relu() {
     let forged = [
         t(&k.cell("fc", "rescale.y", e), -q),
         t(&k.cell("fc", "rescale.d", e), -1),
-        t(&k.cell("fc", "rescale.s", e), -q),
+        t(&k.cell("fc", "rescale.s", e), -q - 1),
         t(&k.cell("fc", "rescale.yr", e), -q),
     ];
     let mut inst = k.inst.clone();

@@ -29,6 +29,9 @@ pub use cost::CircuitCost;
 mod gates;
 pub use gates::CircuitGates;
 
+mod cell_check;
+pub use cell_check::{CellChecker, MAX_ROTATION};
+
 mod tfp;
 pub use tfp::TracingFloorPlanner;
 

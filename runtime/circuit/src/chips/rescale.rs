@@ -3,13 +3,15 @@
 //! With `q` the unclamped quotient, the chip proves
 //! `x*M + half = q * pow + r` with `0 <= r < 2^n` (a range lookup), and the
 //! clamp with a direction `d` in `{-1, 0, 1}` and a slack `s >= 0` (a range
-//! lookup): `q = y + d*s`, `s = 0` unless `d != 0`, `y = lo` when `d = -1`,
-//! `y = hi` when `d = 1`, and `0 <= y - lo < 2^b` (plus `hi - y >= 0` when
-//! `hi - lo + 1` is not a power of two). So no prover can pick a wrong
-//! remainder, a wrong ReLU output or a wrong saturation. Values wider than
-//! the table (`T` bits) use a second row holding their high limb. When
-//! bound analysis proves the clamp inactive, the slack is pinned to 0 (its
-//! lookup uses width 0) and `y = q` exactly.
+//! lookup): `q = y + d*(s + 1)` when `d != 0` and `q = y` with `s = 0` when
+//! `d = 0`, `y = lo` when `d = -1`, `y = hi` when `d = 1`, and
+//! `0 <= y - lo < 2^b` (plus `hi - y >= 0` when `hi - lo + 1` is not a power
+//! of two). So no prover can pick a wrong remainder, a wrong ReLU output or
+//! a wrong saturation, and the witness is unique (a value exactly at a
+//! bound has `d = 0`). Values wider than the table (`T` bits) use a second
+//! row holding their high limb. When bound analysis proves the clamp
+//! inactive, the slack is pinned to 0 (its lookup uses width 0), `y` is not
+//! range-checked, and `d != 0` would need `q` outside the proven range.
 
 use halo2_proofs::circuit::{Region, Value};
 use halo2_proofs::pasta::Fp;
@@ -68,7 +70,9 @@ pub struct RescaleSpec {
     pub lo: i64,
     /// Clamp bounds.
     pub hi: i64,
-    /// Bits of the slack (0: the clamp is proven inactive).
+    /// Whether the clamp can change a value (bound analysis).
+    pub clamp: bool,
+    /// Bits of the slack `|q - y| - 1` of a clamped value.
     pub s_bits: u32,
     /// Bits of `y - lo` (0: not checked).
     pub y_bits: u32,
@@ -174,7 +178,7 @@ fn configure_lane(meta: &mut ConstraintSystem<Fp>, table: RangeTableConfig) -> R
         q: meta.fixed_column(),
     };
     let c = l.clone();
-    meta.create_gate("x*M + half = (y + d*s) * 2^n + r; d in {-1,0,1}; s = 0 unless d != 0; y = lo if d = -1; y = hi if d = 1; y - lo = yr; hi - y = yr_next", move |m| {
+    meta.create_gate("x*M + half = (y + d*(s+1)) * 2^n + r; d in {-1,0,1}; s = 0 unless d != 0; y = lo if d = -1; y = hi if d = 1; y - lo = yr; hi - y = yr_next", move |m| {
         let q = m.query_fixed(c.q);
         let cur = |m: &mut halo2_proofs::plonk::VirtualCells<'_, Fp>, col| m.query_advice(col, Rotation::cur());
         let (x, y, d) = (cur(m, c.x), cur(m, c.y), cur(m, c.d));
@@ -189,7 +193,7 @@ fn configure_lane(meta: &mut ConstraintSystem<Fp>, table: RangeTableConfig) -> R
         let dm1 = d.clone() - one.clone();
         let dp1 = d.clone() + one.clone();
         vec![
-            q.clone() * (x * mnum + half - (y.clone() + d.clone() * s.clone()) * pow - r),
+            q.clone() * (x * mnum + half - (y.clone() + d.clone() * s.clone() + d.clone()) * pow - r),
             q.clone() * (d.clone() * dm1.clone() * dp1.clone()),
             q.clone() * ((one - d.clone() * d.clone()) * s),
             q.clone() * (d.clone() * dm1 * (y.clone() - lo.clone())),
@@ -248,9 +252,9 @@ impl RescaleInstructions for RescaleConfig {
             let r = num - (q << spec.n);
             let y = i128::from(y);
             let (d, s) = if q > y {
-                (1, q - y)
+                (1, q - y - 1)
             } else if q < y {
-                (-1, y - q)
+                (-1, y - q - 1)
             } else {
                 (0, 0)
             };

@@ -202,6 +202,50 @@ impl<C: CurveAffine> Params<C> {
         Ok(())
     }
 
+    /// zkc patch: writes params with uncompressed points (affine `x`, `y`),
+    /// which [`Params::read_uncompressed`] loads without square roots.
+    pub fn write_uncompressed<W: io::Write>(&self, writer: &mut W) -> io::Result<()> {
+        writer.write_all(&self.k.to_le_bytes())?;
+        let mut put = |p: &C| -> io::Result<()> {
+            let c: crate::arithmetic::Coordinates<C> = Option::from(p.coordinates())
+                .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "point at infinity"))?;
+            writer.write_all(c.x().to_repr().as_ref())?;
+            writer.write_all(c.y().to_repr().as_ref())
+        };
+        for p in self.g.iter().chain(&self.g_lagrange) {
+            put(p)?;
+        }
+        put(&self.w)?;
+        put(&self.u)
+    }
+
+    /// zkc patch: reads params written by [`Params::write_uncompressed`];
+    /// every point is checked to be on the curve.
+    pub fn read_uncompressed<R: io::Read>(reader: &mut R) -> io::Result<Self> {
+        let mut k = [0u8; 4];
+        reader.read_exact(&mut k[..])?;
+        let k = u32::from_le_bytes(k);
+        if k > 32 {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "k too large"));
+        }
+        let n: u64 = 1 << k;
+        let mut get = || -> io::Result<C> {
+            let mut coord = || -> io::Result<C::Base> {
+                let mut repr = <C::Base as PrimeField>::Repr::default();
+                reader.read_exact(repr.as_mut())?;
+                Option::from(C::Base::from_repr(repr))
+                    .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "invalid coordinate"))
+            };
+            let (x, y) = (coord()?, coord()?);
+            Option::from(C::from_xy(x, y)).ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "point not on the curve"))
+        };
+        let g: Vec<C> = (0..n).map(|_| get()).collect::<Result<_, _>>()?;
+        let g_lagrange: Vec<C> = (0..n).map(|_| get()).collect::<Result<_, _>>()?;
+        let w = get()?;
+        let u = get()?;
+        Ok(Params { k, n, g, g_lagrange, w, u })
+    }
+
     /// Reads params from a buffer.
     pub fn read<R: io::Read>(reader: &mut R) -> io::Result<Self> {
         let mut k = [0u8; 4];
