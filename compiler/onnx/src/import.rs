@@ -86,6 +86,16 @@ pub fn import_bytes(bytes: &[u8], file: &str, name: &str) -> Result<Imported, Fr
     if graph_proto.node.is_empty() && graph_proto.output.is_empty() {
         return Err(decode("the graph is empty".into()));
     }
+    if graph_proto.node.len() > crate::MAX_ONNX_NODES {
+        return Err(FrontendError::Model {
+            file: file.to_string(),
+            reason: format!(
+                "{} nodes, above the limit of {}",
+                graph_proto.node.len(),
+                crate::MAX_ONNX_NODES
+            ),
+        });
+    }
     let model = analysed_model(&proto, file)?;
     let mut imp = Importer {
         file: file.to_string(),

@@ -23,6 +23,9 @@ pub use reference::TractReference;
 /// Largest ONNX file zkc reads (1 GiB).
 pub const MAX_ONNX_BYTES: u64 = 1 << 30;
 
+/// Largest number of ONNX nodes zkc imports.
+pub const MAX_ONNX_NODES: usize = 100_000;
+
 /// Errors of the ONNX front end. Each message names the file.
 #[derive(Debug, thiserror::Error)]
 pub enum FrontendError {
