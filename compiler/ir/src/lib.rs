@@ -11,6 +11,7 @@
 
 pub mod geometry;
 mod graph;
+mod infer;
 mod op;
 mod parse;
 mod print;

@@ -13,6 +13,7 @@
 
 mod attrs;
 mod import;
+mod ops_movement;
 mod ops_table;
 mod reference;
 
