@@ -324,10 +324,31 @@ pub fn movement_map(op: &Op, ins: &[&[usize]], y: &[usize]) -> Result<Vec<Source
                     .sum()));
             });
         }
-        other => {
+        Op::Input { .. }
+        | Op::Const(_)
+        | Op::Conv { .. }
+        | Op::ConvTranspose { .. }
+        | Op::Gemm { .. }
+        | Op::BatchNorm { .. }
+        | Op::ScaleShift { .. }
+        | Op::Add { .. }
+        | Op::Sub { .. }
+        | Op::Mul
+        | Op::Div
+        | Op::Relu
+        | Op::Clip(_)
+        | Op::LeakyRelu { .. }
+        | Op::Sigmoid
+        | Op::Tanh
+        | Op::MaxPool { .. }
+        | Op::AvgPool { .. }
+        | Op::GlobalAvgPool
+        | Op::SumPool { .. }
+        | Op::Rescale { .. }
+        | Op::Table { .. } => {
             return Err(IrError::Invalid(format!(
                 "{} is not a data-movement op",
-                other.kind()
+                op.kind()
             )))
         }
     }

@@ -437,7 +437,29 @@ impl Op {
             | Op::ScaleShift { act }
             | Op::Add { act }
             | Op::Sub { act } => Some(act),
-            _ => None,
+            Op::Input { .. }
+            | Op::Const(_)
+            | Op::BatchNorm { .. }
+            | Op::Mul
+            | Op::Div
+            | Op::Relu
+            | Op::Clip(_)
+            | Op::LeakyRelu { .. }
+            | Op::Sigmoid
+            | Op::Tanh
+            | Op::MaxPool { .. }
+            | Op::AvgPool { .. }
+            | Op::GlobalAvgPool
+            | Op::SumPool { .. }
+            | Op::Reshape
+            | Op::Transpose { .. }
+            | Op::Concat { .. }
+            | Op::Pad { .. }
+            | Op::Slice { .. }
+            | Op::Gather { .. }
+            | Op::Resize { .. }
+            | Op::Rescale { .. }
+            | Op::Table { .. } => None,
         }
     }
 
@@ -450,7 +472,29 @@ impl Op {
             | Op::ScaleShift { act }
             | Op::Add { act }
             | Op::Sub { act } => Some(act),
-            _ => None,
+            Op::Input { .. }
+            | Op::Const(_)
+            | Op::BatchNorm { .. }
+            | Op::Mul
+            | Op::Div
+            | Op::Relu
+            | Op::Clip(_)
+            | Op::LeakyRelu { .. }
+            | Op::Sigmoid
+            | Op::Tanh
+            | Op::MaxPool { .. }
+            | Op::AvgPool { .. }
+            | Op::GlobalAvgPool
+            | Op::SumPool { .. }
+            | Op::Reshape
+            | Op::Transpose { .. }
+            | Op::Concat { .. }
+            | Op::Pad { .. }
+            | Op::Slice { .. }
+            | Op::Gather { .. }
+            | Op::Resize { .. }
+            | Op::Rescale { .. }
+            | Op::Table { .. } => None,
         }
     }
 }
