@@ -1,7 +1,6 @@
 //! Float interpreter tests: small graphs written as IR text, expected values
 //! computed by hand (the comments show the arithmetic).
 
-#[path = "float_common/mod.rs"]
 mod common;
 
 use common::*;
@@ -40,14 +39,14 @@ fn parser_round_trips_the_printed_form_exactly() {
 fn conv_padding_and_fused_relu() {
     // Diagonal 3x3 kernel, pad 1: y[i,j] = 0.5 + x[i-1,j-1] + x[i,j] + x[i+1,j+1].
     // x = [[1,2,3],[4,5,6],[7,8,9]]: y[0,0] = 0.5+1+5, y[1,1] = 0.5+1+5+9, ...
-    let y = run1(BRIEF_CONV, &[iota(9, 1.0)]);
+    let y = frun1(BRIEF_CONV, &[fiota(9, 1.0)]);
     assert_eq!(y, vec![6.5, 8.5, 3.5, 12.5, 15.5, 8.5, 7.5, 12.5, 14.5]);
     // Negated input: every pre-activation is 0.5 - (positive sum) < 0, so relu gives 0.
-    let neg: Vec<f32> = iota(9, 1.0).iter().map(|v| -v).collect();
-    assert_eq!(run1(BRIEF_CONV, &[neg]), vec![0.0; 9]);
+    let neg: Vec<f32> = fiota(9, 1.0).iter().map(|v| -v).collect();
+    assert_eq!(frun1(BRIEF_CONV, &[neg]), vec![0.0; 9]);
     // The same conv with a clip(0,10) clamp.
     let clipped = BRIEF_CONV.replace("act=relu", "act=clip(0,10)");
-    let y = run1(&clipped, &[iota(9, 1.0)]);
+    let y = frun1(&clipped, &[fiota(9, 1.0)]);
     assert_eq!(y, vec![6.5, 8.5, 3.5, 10.0, 10.0, 8.5, 7.5, 10.0, 10.0]);
 }
 
@@ -64,7 +63,7 @@ fn conv_stride_dilation_padding() {
   %3 = conv %0, %1, %2 kernel=[2,2] strides=[2,2] pads=[1,1,1,1] dilations=[2,2] groups=1 : f32[1,1,3,3]
   output %3
 }";
-    let y = run1(text, &[iota(25, 0.0)]);
+    let y = frun1(text, &[fiota(25, 0.0)]);
     assert_eq!(
         y,
         vec![23.0, 49.0, 23.0, 75.0, 141.0, 61.0, 31.0, 51.0, 17.0]
@@ -82,7 +81,7 @@ fn conv_asymmetric_padding_uses_onnx_pad_order() {
   %3 = conv %0, %1, %2 kernel=[2,2] strides=[1,1] pads=[1,0,0,1] dilations=[1,1] groups=1 : f32[1,1,3,3]
   output %3
 }";
-    let y = run1(text, &[iota(9, 1.0)]);
+    let y = frun1(text, &[fiota(9, 1.0)]);
     assert_eq!(y, vec![11.0, 18.0, 9.0, 37.0, 47.0, 21.0, 67.0, 77.0, 33.0]);
 }
 
@@ -99,7 +98,7 @@ fn conv_groups() {
   output %3
 }";
     assert_eq!(
-        run1(text, &[vec![1.0, 2.0, 3.0, 4.0]]),
+        frun1(text, &[vec![1.0, 2.0, 3.0, 4.0]]),
         vec![5.0, 11.0, 39.0, 53.5]
     );
 }
@@ -117,9 +116,9 @@ fn conv_depthwise() {
   %3 = conv %0, %1, %2 kernel=[2,2] strides=[1,1] pads=[0,0,0,0] dilations=[1,1] groups=2 : f32[1,2,2,2]
   output %3
 }";
-    let mut x = iota(9, 1.0);
+    let mut x = fiota(9, 1.0);
     x.extend((1..=9).map(|i| (i * i) as f32));
-    let y = run1(text, &[x]);
+    let y = frun1(text, &[x]);
     assert_eq!(y, vec![6.0, 8.0, 12.0, 14.0, -11.0, -15.0, -23.0, -27.0]);
 }
 
@@ -137,7 +136,7 @@ fn conv_transpose_stride_padding_output_padding() {
   %3 = conv_transpose %0, %1, %2 kernel=[3,3] strides=[2,2] pads=[1,1,0,0] dilations=[1,1] groups=1 output_padding=[1,1] : f32[1,1,5,5]
   output %3
 }";
-    let y = run1(text, &[vec![1.0, 2.0, 3.0, 4.0]]);
+    let y = frun1(text, &[vec![1.0, 2.0, 3.0, 4.0]]);
     #[rustfmt::skip]
     let want = vec![
         5.5, 14.5, 10.5, 12.5, 0.5,
@@ -160,7 +159,7 @@ fn conv_transpose_weight_layout_and_groups() {
   %3 = conv_transpose %0, %1, %2 kernel=[1,1] strides=[1,1] pads=[0,0,0,0] dilations=[1,1] groups=1 output_padding=[0,0] : f32[1,2,1,1]
   output %3
 }";
-    assert_eq!(run1(text, &[vec![1.0, 2.0]]), vec![7.0, 10.0]);
+    assert_eq!(frun1(text, &[vec![1.0, 2.0]]), vec![7.0, 10.0]);
     // groups=2, w [2,1,1,1] = [3,5]: each channel scales itself: [1*3, 2*5] + bias [1,-1].
     let text = "graph t {
   %0 = input 0 : f32[1,2,1,1]
@@ -169,8 +168,8 @@ fn conv_transpose_weight_layout_and_groups() {
   %3 = conv_transpose %0, %1, %2 kernel=[1,1] strides=[1,1] pads=[0,0,0,0] dilations=[1,1] groups=2 output_padding=[0,0] act=relu : f32[1,2,1,1]
   output %3
 }";
-    assert_eq!(run1(text, &[vec![1.0, 2.0]]), vec![4.0, 9.0]);
-    assert_eq!(run1(text, &[vec![1.0, -2.0]]), vec![4.0, 0.0]);
+    assert_eq!(frun1(text, &[vec![1.0, 2.0]]), vec![4.0, 9.0]);
+    assert_eq!(frun1(text, &[vec![1.0, -2.0]]), vec![4.0, 0.0]);
 }
 
 #[test]
@@ -185,7 +184,7 @@ fn gemm_with_relu() {
   %3 = gemm %0, %1, %2 act=relu : f32[2,2]
   output %3
 }";
-    assert_eq!(run1(text, &[iota(6, 1.0)]), vec![22.5, 0.0, 49.5, 34.0]);
+    assert_eq!(frun1(text, &[fiota(6, 1.0)]), vec![22.5, 0.0, 49.5, 34.0]);
 }
 
 #[test]
@@ -198,7 +197,7 @@ fn gemm_accumulates_in_f64() {
   %3 = gemm %0, %1, %2 : f32[1,1]
   output %3
 }";
-    assert_eq!(run1(text, &[vec![1e8, 1.0, -1e8]]), vec![1.0]);
+    assert_eq!(frun1(text, &[vec![1e8, 1.0, -1e8]]), vec![1.0]);
 }
 
 #[test]
@@ -214,7 +213,7 @@ fn batch_norm() {
   %5 = batch_norm %0, %1, %2, %3, %4 epsilon=1 : f32[1,2,1,2]
   output %5
 }";
-    assert_eq!(run1(text, &[iota(4, 1.0)]), vec![1.0, 2.0, -0.875, -0.75]);
+    assert_eq!(frun1(text, &[fiota(4, 1.0)]), vec![1.0, 2.0, -0.875, -0.75]);
 }
 
 #[test]
@@ -227,7 +226,7 @@ fn scale_shift() {
   %3 = scale_shift %0, %1, %2 : f32[1,2,2]
   output %3
 }";
-    assert_eq!(run1(text, &[iota(4, 1.0)]), vec![2.5, 4.5, -2.0, -3.0]);
+    assert_eq!(frun1(text, &[fiota(4, 1.0)]), vec![2.5, 4.5, -2.0, -3.0]);
 }
 
 #[test]
@@ -248,7 +247,7 @@ fn add_mul_sub_broadcasting_and_fused_clamp() {
   %8 = add %2, %7 act=relu : f32[2,3]
   output %2, %3, %4, %6, %8
 }";
-    let outs = run(text, &[vec![1.0, 2.0]]);
+    let outs = frun(text, &[vec![1.0, 2.0]]);
     assert_eq!(outs[0], vec![11.0, 21.0, 31.0, 12.0, 22.0, 32.0]);
     assert_eq!(outs[1], vec![10.0, 20.0, 30.0, 20.0, 40.0, 60.0]);
     assert_eq!(outs[2], vec![-9.0, -19.0, -29.0, -8.0, -18.0, -28.0]);
@@ -263,7 +262,7 @@ fn add_mul_sub_broadcasting_and_fused_clamp() {
 }";
     // row 0: [1,2,3] + 0; row 1: [1,2,3] - 2 = [-1,0,1] -> relu [0,0,1].
     assert_eq!(
-        run1(text, &[vec![1.0, 2.0, 3.0]]),
+        frun1(text, &[vec![1.0, 2.0, 3.0]]),
         vec![1.0, 2.0, 3.0, 0.0, 0.0, 1.0]
     );
 }
@@ -279,7 +278,7 @@ fn div_by_constant() {
   %4 = div %0, %3 : f32[2,3]
   output %2, %4
 }";
-    let outs = run(text, &[vec![1.0, 2.0, 3.0, 4.0, 8.0, -16.0]]);
+    let outs = frun(text, &[vec![1.0, 2.0, 3.0, 4.0, 8.0, -16.0]]);
     assert_eq!(outs[0], vec![0.5, 0.5, -0.375, 2.0, 2.0, 2.0]);
     assert_eq!(outs[1], vec![0.25, 0.5, 0.75, 1.0, 2.0, -4.0]);
 }
@@ -294,8 +293,8 @@ fn max_pool_padding_never_wins() {
   %1 = max_pool %0 kernel=[2,2] strides=[2,2] pads=[1,1,1,1] dilations=[1,1] ceil_mode=0 : f32[1,1,2,2]
   output %1
 }";
-    let x: Vec<f32> = iota(9, 1.0).iter().map(|v| -v).collect();
-    assert_eq!(run1(text, &[x]), vec![-1.0, -2.0, -4.0, -5.0]);
+    let x: Vec<f32> = fiota(9, 1.0).iter().map(|v| -v).collect();
+    assert_eq!(frun1(text, &[x]), vec![-1.0, -2.0, -4.0, -5.0]);
 }
 
 #[test]
@@ -307,10 +306,10 @@ fn max_pool_ceil_mode_and_channels() {
   %1 = max_pool %0 kernel=[2,2] strides=[2,2] pads=[0,0,0,0] dilations=[1,1] ceil_mode=1 : f32[1,2,2,2]
   output %1
 }";
-    let mut x = iota(9, 1.0);
-    x.extend(iota(9, 11.0));
+    let mut x = fiota(9, 1.0);
+    x.extend(fiota(9, 11.0));
     assert_eq!(
-        run1(text, &[x]),
+        frun1(text, &[x]),
         vec![5.0, 6.0, 8.0, 9.0, 15.0, 16.0, 18.0, 19.0]
     );
 }
@@ -325,10 +324,10 @@ const AVG: &str = "graph t {
 fn avg_pool_count_include_pad() {
     // Same windows as the max pool test on x = [1..9]: sums {1}=1, {2,3}=5, {4,7}=11,
     // {5,6,8,9}=28. Divisor 4 (kernel size) with count_include_pad ...
-    let y = run1(&AVG.replace("CIP", "1"), &[iota(9, 1.0)]);
+    let y = frun1(&AVG.replace("CIP", "1"), &[fiota(9, 1.0)]);
     assert_eq!(y, vec![0.25, 1.25, 2.75, 7.0]);
     // ... and the number of in-bounds taps (1, 2, 2, 4) without.
-    let y = run1(&AVG.replace("CIP", "0"), &[iota(9, 1.0)]);
+    let y = frun1(&AVG.replace("CIP", "0"), &[fiota(9, 1.0)]);
     assert_eq!(y, vec![1.0, 2.5, 5.5, 7.0]);
 }
 
@@ -339,7 +338,7 @@ fn sum_pool() {
   %1 = sum_pool %0 kernel=[2,2] strides=[2,2] pads=[1,1,1,1] dilations=[1,1] ceil_mode=0 : f32[1,1,2,2]
   output %1
 }";
-    assert_eq!(run1(text, &[iota(9, 1.0)]), vec![1.0, 5.0, 11.0, 28.0]);
+    assert_eq!(frun1(text, &[fiota(9, 1.0)]), vec![1.0, 5.0, 11.0, 28.0]);
 }
 
 #[test]
@@ -351,7 +350,7 @@ fn global_avg_pool() {
   output %1
 }";
     let x = vec![1.0, 2.0, 3.0, 4.0, 10.0, 20.0, 30.0, 50.0];
-    assert_eq!(run1(text, &[x]), vec![2.5, 27.5]);
+    assert_eq!(frun1(text, &[x]), vec![2.5, 27.5]);
 }
 
 #[test]
@@ -363,7 +362,7 @@ fn transpose() {
   output %1
 }";
     assert_eq!(
-        run1(text, &[iota(6, 0.0)]),
+        frun1(text, &[fiota(6, 0.0)]),
         vec![0.0, 3.0, 1.0, 4.0, 2.0, 5.0]
     );
     // [2,3,4] with perm [2,0,1] -> [4,2,3]: out[i,j,k] = x[j,k,i] = 12j + 4k + i.
@@ -379,7 +378,7 @@ fn transpose() {
         2.0, 6.0, 10.0, 14.0, 18.0, 22.0,
         3.0, 7.0, 11.0, 15.0, 19.0, 23.0,
     ];
-    assert_eq!(run1(text, &[iota(24, 0.0)]), want);
+    assert_eq!(frun1(text, &[fiota(24, 0.0)]), want);
 }
 
 #[test]
@@ -392,7 +391,7 @@ fn concat() {
   %3 = concat %1, %0, %1 axis=1 : f32[2,5]
   output %2, %3
 }";
-    let outs = run(text, &[vec![1.0, 2.0]]);
+    let outs = frun(text, &[vec![1.0, 2.0]]);
     assert_eq!(outs[0], vec![1.0, 10.0, 11.0, 2.0, 12.0, 13.0]);
     assert_eq!(
         outs[1],
@@ -406,7 +405,7 @@ fn concat() {
   output %2
 }";
     assert_eq!(
-        run1(text, &[vec![1.0, 2.0]]),
+        frun1(text, &[vec![1.0, 2.0]]),
         vec![10.0, 11.0, 12.0, 13.0, 1.0, 2.0]
     );
 }
@@ -419,7 +418,7 @@ fn pad() {
   %1 = pad %0 pads=[1,0,0,1] value=-1 : f32[3,3]
   output %1
 }";
-    let y = run1(text, &[iota(4, 1.0)]);
+    let y = frun1(text, &[fiota(4, 1.0)]);
     assert_eq!(y, vec![-1.0, -1.0, -1.0, 1.0, 2.0, -1.0, 3.0, 4.0, -1.0]);
 }
 
@@ -432,7 +431,7 @@ fn slice() {
   %2 = slice %0 start=[0,3] step=[2,1] len=[2,1] : f32[2,1]
   output %1, %2
 }";
-    let outs = run(text, &[iota(12, 0.0)]);
+    let outs = frun(text, &[fiota(12, 0.0)]);
     assert_eq!(outs[0], vec![4.0, 6.0, 8.0, 10.0]);
     // rows 0,2 of column 3: [3, 11].
     assert_eq!(outs[1], vec![3.0, 11.0]);
@@ -448,7 +447,7 @@ fn gather() {
   %3 = gather %0 axis=1 indices=[1,0,0,1] indices_shape=[2,2] : f32[3,2,2]
   output %1, %2, %3
 }";
-    let outs = run(text, &[iota(6, 1.0)]);
+    let outs = frun(text, &[fiota(6, 1.0)]);
     assert_eq!(outs[0], vec![5.0, 6.0, 1.0, 2.0, 5.0, 6.0]);
     assert_eq!(outs[1], vec![2.0, 4.0, 6.0]);
     // out[r, a, b] = x[r, idx[a,b]] with idx = [[1,0],[0,1]].
@@ -473,7 +472,7 @@ fn resize_nearest() {
         4.0, 4.0, 3.0, 3.0,
         4.0, 4.0, 3.0, 3.0,
     ];
-    assert_eq!(run1(text, &[iota(4, 1.0)]), want);
+    assert_eq!(frun1(text, &[fiota(4, 1.0)]), want);
 }
 
 #[test]
@@ -485,8 +484,8 @@ fn reshape_keeps_row_major_order() {
   %2 = transpose %1 perm=[1,0] : f32[3,2]
   output %1, %2
 }";
-    let outs = run(text, &[iota(6, 0.0)]);
-    assert_eq!(outs[0], iota(6, 0.0));
+    let outs = frun(text, &[fiota(6, 0.0)]);
+    assert_eq!(outs[0], fiota(6, 0.0));
     assert_eq!(outs[1], vec![0.0, 3.0, 1.0, 4.0, 2.0, 5.0]);
 }
 
@@ -501,7 +500,7 @@ fn elementwise_activations() {
   %5 = relu %0 : f32[4]
   output %1, %2, %3, %4, %5
 }";
-    let outs = run(text, &[vec![0.0, 2.0, -2.0, -0.5]]);
+    let outs = frun(text, &[vec![0.0, 2.0, -2.0, -0.5]]);
     // 1/(1+e^-2) = 0.8807970779778823, 1/(1+e^2) = 0.11920292202211755, 1/(1+e^0.5) = 0.3775406687981454
     assert_close(&outs[0], &[0.5, 0.880_797_1, 0.119_202_92, 0.377_540_67]);
     // tanh(2) = 0.9640275800758169, tanh(0.5) = 0.46211715726000974
@@ -521,7 +520,7 @@ fn trace_and_output_order() {
   %3 = mul %2, %2 : f32[2]
   output %3, %2
 }";
-    let g = graph(text);
+    let g = fgraph(text);
     let run = run_float(&g, &[vec![5.0, 5.0], vec![1.0, 2.0]]).unwrap();
     // input0 - input1 = [4,3]; squared [16,9].
     assert_eq!(run.outputs(), vec![vec![16.0, 9.0], vec![4.0, 3.0]]);

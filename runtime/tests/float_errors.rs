@@ -1,7 +1,6 @@
 //! Float interpreter errors: wrong inputs, overflow, division by zero and
 //! contract violations are errors, never panics.
 
-#[path = "float_common/mod.rs"]
 mod common;
 
 use common::*;
@@ -12,7 +11,7 @@ use zkc_runtime::{eval_op_f32, run_float, RuntimeError};
 
 #[test]
 fn wrong_number_of_inputs() {
-    let g = graph(BRIEF_CONV);
+    let g = fgraph(BRIEF_CONV);
     for given in [vec![], vec![vec![0.0; 9], vec![0.0; 9]]] {
         let err = run_float(&g, &given).unwrap_err();
         assert!(
@@ -29,7 +28,7 @@ fn wrong_number_of_inputs() {
 
 #[test]
 fn wrong_input_length() {
-    let g = graph(BRIEF_CONV);
+    let g = fgraph(BRIEF_CONV);
     let err = run_float(&g, &[vec![0.0; 8]]).unwrap_err();
     assert!(
         matches!(
@@ -52,7 +51,7 @@ fn wrong_input_length() {
 
 #[test]
 fn non_finite_input() {
-    let g = graph(BRIEF_CONV);
+    let g = fgraph(BRIEF_CONV);
     for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
         let mut x = vec![0.0; 9];
         x[3] = bad;
@@ -80,7 +79,7 @@ fn overflow_is_an_error_naming_the_node() {
   %2 = mul %0, %1 : f32[1] # /big/Mul
   output %2
 }";
-    let g = graph(text);
+    let g = fgraph(text);
     assert_eq!(
         run_float(&g, &[vec![2.0]]).unwrap().outputs(),
         vec![vec![2e31]]
@@ -101,7 +100,7 @@ fn division_by_zero_is_an_error() {
   %2 = div %0, %1 : f32[2] # /d
   output %2
 }";
-    let err = run_float(&graph(text), &[vec![1.0, 1.0]]).unwrap_err();
+    let err = run_float(&fgraph(text), &[vec![1.0, 1.0]]).unwrap_err();
     let RuntimeError::AtNode {
         kind, name, error, ..
     } = &err
@@ -210,7 +209,7 @@ fn eval_op_conv_matches_graph_run() {
         groups: 1,
         act: Some(Clamp::RELU),
     };
-    let x = iota(9, 1.0);
+    let x = fiota(9, 1.0);
     let w = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0];
     let y = eval_op_f32(
         &op,
