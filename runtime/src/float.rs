@@ -1,13 +1,12 @@
 //! The float interpreter: the reference semantics of float graphs.
 
-use std::collections::HashMap;
-
 use zkc_ir::geometry;
-use zkc_ir::{numel, Graph, NodeId, Op};
+use zkc_ir::{numel, Graph, Op};
 
 use crate::contract::{check_contract, check_graph_and_inputs, invalid};
 use crate::error::RuntimeError;
 use crate::float_kernels::{self as k, PoolKind};
+use crate::trace::FloatRun;
 
 type Result<T> = std::result::Result<T, RuntimeError>;
 
@@ -164,70 +163,6 @@ fn binary(
     )
 }
 
-/// One evaluated node of a [`FloatRun`].
-#[derive(Clone, Debug)]
-struct Entry {
-    id: NodeId,
-    shape: Vec<usize>,
-    data: Vec<f32>,
-}
-
-/// The result of [`run_float`]: the value of every node (the trace).
-///
-/// Guarantees: every live node of the graph has a value, with
-/// `numel(shape)` elements in row-major order, and every value is finite.
-#[derive(Clone, Debug)]
-pub struct FloatRun {
-    entries: Vec<Entry>,
-    position: HashMap<NodeId, usize>,
-    outputs: Vec<NodeId>,
-}
-
-impl FloatRun {
-    /// The values of the graph outputs, in [`Graph::outputs`] order.
-    pub fn outputs(&self) -> Vec<Vec<f32>> {
-        self.outputs
-            .iter()
-            .map(|o| self.entries[self.position[o]].data.clone())
-            .collect()
-    }
-
-    /// The ids of the graph outputs, in [`Graph::outputs`] order.
-    pub fn output_ids(&self) -> &[NodeId] {
-        &self.outputs
-    }
-
-    /// The value of node `id` (row-major), or `None` if the graph of this
-    /// run has no such node.
-    pub fn value(&self, id: NodeId) -> Option<&[f32]> {
-        self.position
-            .get(&id)
-            .map(|&p| self.entries[p].data.as_slice())
-    }
-
-    /// The shape of node `id`'s value, or `None` if there is no such node.
-    pub fn shape(&self, id: NodeId) -> Option<&[usize]> {
-        self.position
-            .get(&id)
-            .map(|&p| self.entries[p].shape.as_slice())
-    }
-
-    /// Every node with its value, in the topological order they were evaluated.
-    pub fn iter(&self) -> impl Iterator<Item = (NodeId, &[f32])> + '_ {
-        self.entries.iter().map(|e| (e.id, e.data.as_slice()))
-    }
-
-    /// Number of evaluated nodes.
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    /// True when no node was evaluated.
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-}
-
 /// Evaluates a float graph on `inputs` (one flat row-major vector per graph
 /// input, in input-index order) and returns every node's value.
 ///
@@ -252,11 +187,7 @@ pub fn run_float(g: &Graph, inputs: &[Vec<f32>]) -> Result<FloatRun> {
         }
     }
 
-    let mut run = FloatRun {
-        entries: Vec::with_capacity(order.len()),
-        position: HashMap::with_capacity(order.len()),
-        outputs: g.outputs().to_vec(),
-    };
+    let mut run = FloatRun::new(g.outputs().to_vec(), order.len());
     for id in order {
         let node = g.node(id);
         let at = |error: RuntimeError| RuntimeError::AtNode {
@@ -268,14 +199,7 @@ pub fn run_float(g: &Graph, inputs: &[Vec<f32>]) -> Result<FloatRun> {
         let data = match &node.op {
             Op::Input { index } => inputs[*index].clone(),
             op => {
-                let ins = g.inputs(id);
-                let mut values = Vec::with_capacity(ins.len());
-                let mut shapes = Vec::with_capacity(ins.len());
-                for i in &ins {
-                    let e = &run.entries[run.position[i]];
-                    values.push(e.data.as_slice());
-                    shapes.push(e.shape.as_slice());
-                }
+                let (values, shapes) = run.operands(&g.inputs(id));
                 eval_op_f32(op, &values, &shapes, &node.ty.shape).map_err(at)?
             }
         };
@@ -288,12 +212,7 @@ pub fn run_float(g: &Graph, inputs: &[Vec<f32>]) -> Result<FloatRun> {
                 value: data[position],
             });
         }
-        run.position.insert(id, run.entries.len());
-        run.entries.push(Entry {
-            id,
-            shape: node.ty.shape.clone(),
-            data,
-        });
+        run.push(id, node.ty.shape.clone(), data, 0);
     }
     Ok(run)
 }

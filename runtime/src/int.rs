@@ -4,16 +4,15 @@
 //! uses its trace ([`IntRun`]) as the witness. Every value is an exact
 //! integer, nothing wraps, nothing panics.
 
-use std::collections::HashMap;
-
 use num_bigint::Sign;
 use zkc_ir::geometry;
-use zkc_ir::{numel, Bound, DType, Graph, NodeId, Op, TensorData};
+use zkc_ir::{numel, Bound, DType, Graph, Op, TensorData};
 
 use crate::contract::{check_contract, check_graph_and_inputs};
 use crate::error::RuntimeError;
 use crate::float_kernels::movement;
 use crate::int_kernels::{self as k, IntPool};
+use crate::trace::IntRun;
 
 type Result<T> = std::result::Result<T, RuntimeError>;
 
@@ -203,85 +202,6 @@ pub fn eval_op_i64(
     })
 }
 
-/// One evaluated node of an [`IntRun`].
-#[derive(Clone, Debug)]
-struct Entry {
-    id: NodeId,
-    shape: Vec<usize>,
-    data: Vec<i64>,
-    clamped: usize,
-}
-
-/// The result of [`run_int`]: the value of every node (the trace the circuit
-/// uses as its witness).
-///
-/// Guarantees: every live node of the graph has a value, with
-/// `numel(shape)` elements in row-major order, computed exactly.
-#[derive(Clone, Debug)]
-pub struct IntRun {
-    entries: Vec<Entry>,
-    position: HashMap<NodeId, usize>,
-    outputs: Vec<NodeId>,
-}
-
-impl IntRun {
-    /// The values of the graph outputs, in [`Graph::outputs`] order.
-    pub fn outputs(&self) -> Vec<Vec<i64>> {
-        self.outputs
-            .iter()
-            .map(|o| self.entries[self.position[o]].data.clone())
-            .collect()
-    }
-
-    /// The ids of the graph outputs, in [`Graph::outputs`] order.
-    pub fn output_ids(&self) -> &[NodeId] {
-        &self.outputs
-    }
-
-    /// The value of node `id` (row-major), or `None` if the graph of this
-    /// run has no such node.
-    pub fn value(&self, id: NodeId) -> Option<&[i64]> {
-        self.position
-            .get(&id)
-            .map(|&p| self.entries[p].data.as_slice())
-    }
-
-    /// The shape of node `id`'s value, or `None` if there is no such node.
-    pub fn shape(&self, id: NodeId) -> Option<&[usize]> {
-        self.position
-            .get(&id)
-            .map(|&p| self.entries[p].shape.as_slice())
-    }
-
-    /// Number of elements of node `id` whose `Rescale` clamp changed the
-    /// value (0 for other ops and for unknown ids).
-    pub fn clamped(&self, id: NodeId) -> usize {
-        self.position
-            .get(&id)
-            .map_or(0, |&p| self.entries[p].clamped)
-    }
-
-    /// Number of clamped elements over all nodes.
-    pub fn total_clamped(&self) -> usize {
-        self.entries.iter().map(|e| e.clamped).sum()
-    }
-
-    /// Every node with its value, in the topological order they were evaluated.
-    pub fn iter(&self) -> impl Iterator<Item = (NodeId, &[i64])> + '_ {
-        self.entries.iter().map(|e| (e.id, e.data.as_slice()))
-    }
-
-    /// Number of evaluated nodes.
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    /// True when no node was evaluated.
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-}
-
 /// The part of `b` inside the `i64` range, or `None` when it has none.
 fn bound_in_i64(b: &Bound) -> Option<(i64, i64)> {
     let lo = match i64::try_from(&b.lo) {
@@ -346,11 +266,7 @@ pub fn run_int(g: &Graph, inputs: &[Vec<i64>]) -> Result<IntRun> {
         check_input_bound(index, data, g.ty(id).bound.as_ref())?;
     }
 
-    let mut run = IntRun {
-        entries: Vec::with_capacity(order.len()),
-        position: HashMap::with_capacity(order.len()),
-        outputs: g.outputs().to_vec(),
-    };
+    let mut run = IntRun::new(g.outputs().to_vec(), order.len());
     for id in order {
         let node = g.node(id);
         let at = |error: RuntimeError| RuntimeError::AtNode {
@@ -365,24 +281,11 @@ pub fn run_int(g: &Graph, inputs: &[Vec<i64>]) -> Result<IntRun> {
                 clamped: 0,
             },
             op => {
-                let ins = g.inputs(id);
-                let mut values = Vec::with_capacity(ins.len());
-                let mut shapes = Vec::with_capacity(ins.len());
-                for i in &ins {
-                    let e = &run.entries[run.position[i]];
-                    values.push(e.data.as_slice());
-                    shapes.push(e.shape.as_slice());
-                }
+                let (values, shapes) = run.operands(&g.inputs(id));
                 eval_op_i64(op, &values, &shapes, &node.ty.shape).map_err(at)?
             }
         };
-        run.position.insert(id, run.entries.len());
-        run.entries.push(Entry {
-            id,
-            shape: node.ty.shape.clone(),
-            data: value.values,
-            clamped: value.clamped,
-        });
+        run.push(id, node.ty.shape.clone(), value.values, value.clamped);
     }
     Ok(run)
 }

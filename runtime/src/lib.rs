@@ -20,8 +20,10 @@ mod float_kernels;
 mod int;
 mod int_kernels;
 mod quantize_io;
+mod trace;
 
 pub use error::RuntimeError;
-pub use float::{eval_op_f32, run_float, FloatRun};
-pub use int::{eval_op_i64, run_int, IntRun, IntValue};
+pub use float::{eval_op_f32, run_float};
+pub use int::{eval_op_i64, run_int, IntValue};
 pub use quantize_io::{dequantize, quantize_input};
+pub use trace::{FloatRun, IntRun, Trace};
