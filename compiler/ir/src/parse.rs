@@ -11,7 +11,7 @@ use num_bigint::BigInt;
 
 use crate::graph::{Bound, DType, Graph, NodeId, ValueType};
 use crate::op::{Clamp, Op, Window};
-use crate::tensor::Tensor;
+use crate::tensor::{checked_numel, Tensor, MAX_TENSOR_ELEMENTS};
 use crate::IrError;
 
 /// Parses a graph from its text form.
@@ -65,12 +65,18 @@ pub fn parse_graph(text: &str) -> Result<Graph, IrError> {
     Ok(g)
 }
 
+/// A parse error at `line`; the message is clipped to [`MAX_ERROR_CHARS`]
+/// characters so that a huge bad token is not echoed whole.
 fn perr(line: usize, msg: &str) -> IrError {
-    IrError::Parse {
-        line,
-        msg: msg.to_string(),
-    }
+    let msg = match msg.char_indices().nth(MAX_ERROR_CHARS) {
+        Some((end, _)) => format!("{}... ({} bytes)", &msg[..end], msg.len()),
+        None => msg.to_string(),
+    };
+    IrError::Parse { line, msg }
 }
+
+/// Longest parse-error message, in characters.
+const MAX_ERROR_CHARS: usize = 160;
 
 fn lookup(ids: &HashMap<String, NodeId>, name: &str, ln: usize) -> Result<NodeId, IrError> {
     ids.get(name)
@@ -249,6 +255,35 @@ impl Scanner {
     }
 }
 
+/// A `[a,b,...]` list of numbers of at most `max` entries, parsed without an
+/// intermediate tree (constants can hold millions of values). A digest
+/// (`#...`, an elided constant) is refused.
+fn number_list<T: std::str::FromStr>(s: &str, ln: usize, max: usize) -> Result<Vec<T>, IrError> {
+    if s.starts_with('#') {
+        return Err(perr(ln, "elided constant (digest) cannot be parsed"));
+    }
+    let inner = s
+        .strip_prefix('[')
+        .and_then(|x| x.strip_suffix(']'))
+        .ok_or_else(|| perr(ln, "expected a list of numbers"))?;
+    if inner.trim().is_empty() {
+        return Ok(vec![]);
+    }
+    let count = inner.bytes().filter(|&b| b == b',').count() + 1;
+    if count > max {
+        return Err(perr(ln, &format!("{count} values where at most {max} fit")));
+    }
+    let mut v = Vec::with_capacity(count);
+    for part in inner.split(',') {
+        v.push(
+            part.trim()
+                .parse()
+                .map_err(|_| perr(ln, &format!("bad number `{}`", part.trim())))?,
+        );
+    }
+    Ok(v)
+}
+
 /// Splits `body` into kind, positional words, operands and `key=value` attributes.
 fn parse_body(
     body: &str,
@@ -261,12 +296,18 @@ fn parse_body(
     let mut inputs = vec![];
     let mut positional = vec![];
     let mut attrs: BTreeMap<String, Value> = BTreeMap::new();
+    // Long number lists are parsed straight into numbers (no value tree).
+    let mut lists: BTreeMap<String, &str> = BTreeMap::new();
     for w in words {
         let w = w.trim_end_matches(',');
         if w.starts_with('%') {
             inputs.push(lookup(ids, w, ln)?);
         } else if let Some((k, v)) = w.split_once('=') {
-            attrs.insert(k.to_string(), Value::parse(v, ln)?);
+            if (k == "mult" || k == "values") && v.starts_with('[') {
+                lists.insert(k.to_string(), v);
+            } else {
+                attrs.insert(k.to_string(), Value::parse(v, ln)?);
+            }
         } else {
             positional.push(w.to_string());
         }
@@ -307,16 +348,10 @@ fn parse_body(
             let lit = positional
                 .first()
                 .ok_or_else(|| perr(ln, "const needs values"))?;
-            let vals = Value::parse(lit, ln)?;
+            let n = checked_numel(&ty.shape)?;
             let t = match ty.dtype {
-                DType::F32 => Tensor::f32(
-                    ty.shape.clone(),
-                    vals.list(ln)?
-                        .iter()
-                        .map(|v| v.f32(ln))
-                        .collect::<Result<_, _>>()?,
-                )?,
-                DType::Int { .. } => Tensor::i64(ty.shape.clone(), vals.i64s(ln)?)?,
+                DType::F32 => Tensor::f32(ty.shape.clone(), number_list(lit, ln, n)?)?,
+                DType::Int { .. } => Tensor::i64(ty.shape.clone(), number_list(lit, ln, n)?)?,
             };
             Op::Const(t)
         }
@@ -393,10 +428,9 @@ fn parse_body(
                 .collect::<Result<_, _>>()?,
         },
         "rescale" => {
-            let m = get("mult")?;
-            let mult = match m {
-                Value::List(_) => m.i64s(ln)?,
-                _ => vec![m.i64(ln)?],
+            let mult = match lists.get("mult") {
+                Some(l) => number_list(l, ln, checked_numel(&ty.shape)?)?,
+                None => vec![get("mult")?.i64(ln)?],
             };
             Op::Rescale {
                 mult,
@@ -414,9 +448,26 @@ fn parse_body(
                 _ => return Err(perr(ln, "table name must be a word")),
             },
             lo: get("lo")?.i64(ln)?,
-            values: get("values")?.i64s(ln)?,
+            values: match lists.get("values") {
+                Some(l) => number_list(l, ln, MAX_TENSOR_ELEMENTS)?,
+                None => get("values")?.i64s(ln)?,
+            },
         },
         other => return Err(perr(ln, &format!("unknown op `{other}`"))),
     };
     Ok((op, inputs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_clip_huge_tokens() {
+        let token = "x".repeat(100_000);
+        let text = format!("graph g {{\n  %0 = {token} 0 : f32[1]\n}}\n");
+        let e = parse_graph(&text).unwrap_err().to_string();
+        assert!(e.contains("xxxx"), "{e}");
+        assert!(e.len() < 400, "{} bytes: {}", e.len(), &e[..400]);
+    }
 }

@@ -96,6 +96,12 @@ pub fn import_bytes(bytes: &[u8], file: &str, name: &str) -> Result<Imported, Fr
             ),
         });
     }
+    crate::limits::check_constant_sizes(graph_proto)
+        .and_then(|_| crate::limits::check_outputs_defined(graph_proto))
+        .map_err(|reason| FrontendError::Model {
+            file: file.to_string(),
+            reason,
+        })?;
     let model = analysed_model(&proto, file)?;
     let mut imp = Importer {
         file: file.to_string(),
@@ -141,9 +147,11 @@ fn analysed_model(proto: &ModelProto, file: &str) -> Result<InferenceModel, Fron
         file: file.to_string(),
         reason,
     };
-    let parsed = tract_onnx::onnx().parse(proto, None).map_err(|e| {
-        first_unsupported(proto, file).unwrap_or_else(|| model_err(format!("{e:#}")))
-    })?;
+    let parsed = crate::limits::no_panic(|| tract_onnx::onnx().parse(proto, None))
+        .map_err(|p| model_err(format!("tract failed while parsing ({p})")))?
+        .map_err(|e| {
+            first_unsupported(proto, file).unwrap_or_else(|| model_err(format!("{e:#}")))
+        })?;
     if !parsed.unresolved_inputs.is_empty() {
         return Err(model_err(format!(
             "values used but never defined: {}",
@@ -199,10 +207,12 @@ fn analysed_model(proto: &ModelProto, file: &str) -> Result<InferenceModel, Fron
             .set_input_fact(i, InferenceFact::dt_shape(dt, shape))
             .map_err(|e| input_err(e.to_string()))?;
     }
-    model.analyse(false).map_err(|e| {
-        first_unsupported(proto, file)
-            .unwrap_or_else(|| model_err(format!("shape inference failed: {e:#}")))
-    })?;
+    crate::limits::no_panic(|| model.analyse(false))
+        .map_err(|p| model_err(format!("tract failed during shape inference ({p})")))?
+        .map_err(|e| {
+            first_unsupported(proto, file)
+                .unwrap_or_else(|| model_err(format!("shape inference failed: {e:#}")))
+        })?;
     Ok(model)
 }
 

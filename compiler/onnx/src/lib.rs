@@ -13,9 +13,11 @@
 
 mod attrs;
 mod import;
+mod limits;
 mod ops_movement;
 mod ops_table;
 mod reference;
+mod shape_values;
 
 pub use import::{import_bytes, import_file, Imported, InputInfo};
 pub use ops_table::SUPPORTED_OPS;
