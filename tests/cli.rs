@@ -460,7 +460,7 @@ fn bad_data_for_eval() {
         "eval",
         "--data",
         &format!(r#"{{"inputs": [{row}], "labels": [1, 2]}}"#),
-        &["bad.json", "2 labels for 1 samples"],
+        &["bad.json", "more labels than the 1 samples"],
     );
 }
 

@@ -65,8 +65,15 @@ impl Model {
         let manifest = read_manifest(dir)?;
         let float = load_graph(dir, "float.ir", Stage::Float)?;
         let quant = load_graph(dir, "quantized.ir", Stage::Quantized)?;
-        let n_in = manifest.inputs.len();
-        if float.inputs_list().len() != n_in || quant.inputs_list().len() != n_in {
+        let same_inputs = |g: &Graph| {
+            let ids = g.inputs_list();
+            ids.len() == manifest.inputs.len()
+                && ids
+                    .iter()
+                    .zip(&manifest.inputs)
+                    .all(|(&id, m)| g.shape(id) == m.shape.as_slice())
+        };
+        if !same_inputs(&float) || !same_inputs(&quant) {
             return Err(DriverError::Artifact {
                 path: dir.display().to_string(),
                 reason: "manifest and graphs disagree on the inputs; recompile the model".into(),

@@ -192,10 +192,10 @@ fn read_setup_file(dir: &Path) -> Result<SetupInfo> {
             format!("setup.json is corrupted ({e}); run `zkc setup` again"),
         )
     })?;
-    if s.k > zkc_circuit::plan::MAX_K {
+    if s.k > zkc_circuit::plan::MAX_K || !CircuitShape::from(s.shape).is_plannable() {
         return Err(art(
             dir,
-            "setup.json has an impossible k; run `zkc setup` again",
+            "setup.json has an impossible k or circuit shape; run `zkc setup` again",
         ));
     }
     Ok(s)
@@ -400,6 +400,15 @@ pub fn verify(
     // (checked below) guarantees they are the ones the key was made for.
     let s = read_setup_file(dir)?;
     let f = read_proof(proof_path)?;
+    if f.model != m.manifest.model {
+        return Err(bad_proof(
+            proof_path,
+            format!(
+                "the proof is for another model ({:?}), this artifact is {:?}",
+                f.model, m.manifest.model
+            ),
+        ));
+    }
     if f.fingerprint != s.fingerprint {
         return Err(bad_proof(
             proof_path,

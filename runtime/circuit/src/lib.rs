@@ -26,7 +26,10 @@ mod shape;
 pub use assign::{column_index, CellRecord, Tamper};
 pub use circuit::{instance_of, ModelCircuit};
 pub use plan::{plan, Plan};
-pub use shape::{current_shape, CircuitShape, ShapeGuard, DEFAULT_SHAPE};
+pub use shape::{
+    current_shape, CircuitShape, ShapeGuard, ARITH_LANE_CHOICES, DEFAULT_SHAPE, MAC_LANE_CHOICES,
+    RESCALE_LANE_CHOICES,
+};
 
 /// Errors of planning, key generation, proving and verification.
 #[derive(Debug, thiserror::Error)]

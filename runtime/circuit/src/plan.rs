@@ -12,7 +12,7 @@ use zkc_ir::{geometry, numel, Graph, NodeId, Op};
 use crate::chips::mac::rows_for;
 use crate::chips::range::table_rows;
 use crate::chips::rescale::RescaleSpec;
-use crate::shape::CircuitShape;
+use crate::shape::{CircuitShape, ARITH_LANE_CHOICES, MAC_LANE_CHOICES, RESCALE_LANE_CHOICES};
 use crate::CircuitError;
 
 /// Rows halo2 reserves at the end of the domain (blinding factors + 1) for
@@ -522,10 +522,10 @@ pub fn plan(g: &Graph) -> Result<Plan, CircuitError> {
     let max_lanes = usize::from(has(&|o| matches!(o, Op::MaxPool { .. })));
     let table_lanes = usize::from(has(&|o| matches!(o, Op::Table { .. })));
     let mut best: Option<Plan> = None;
-    for mac in [0, 8, 16, 32] {
+    for mac in MAC_LANE_CHOICES {
         let prepared = prepare(g, mac)?;
-        for arith in [0, 1, 2, 4] {
-            for rescale in [1, 2] {
+        for arith in ARITH_LANE_CHOICES {
+            for rescale in RESCALE_LANE_CHOICES {
                 let shape = CircuitShape {
                     mac_lanes: mac,
                     arith_lanes: arith,

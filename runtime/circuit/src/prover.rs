@@ -138,22 +138,34 @@ pub fn prove(
     Ok(transcript.finalize())
 }
 
-/// Verifies `proof` for `instance`; `Ok(())` only for a valid proof.
+/// Verifies `proof` for `instance`; `Ok(())` only for a valid proof with
+/// no bytes after it (halo2 does not check that the transcript is used up,
+/// so without that check one proof would have endless accepted encodings).
 pub fn verify(
     params: &Params<EqAffine>,
     vk: &VerifyingKey<EqAffine>,
     instance: &[Fp],
     proof: &[u8],
 ) -> Result<(), CircuitError> {
-    let mut transcript = Blake2bRead::<_, EqAffine, Challenge255<_>>::init(proof);
-    verify_proof(
-        params,
-        vk,
-        SingleVerifier::new(params),
-        &[&[instance]],
-        &mut transcript,
-    )
-    .map_err(|e| CircuitError::Invalid(format!("{e:?}")))
+    let mut rest: &[u8] = proof;
+    {
+        let mut transcript = Blake2bRead::<_, EqAffine, Challenge255<_>>::init(&mut rest);
+        verify_proof(
+            params,
+            vk,
+            SingleVerifier::new(params),
+            &[&[instance]],
+            &mut transcript,
+        )
+        .map_err(|e| CircuitError::Invalid(format!("{e:?}")))?;
+    }
+    if !rest.is_empty() {
+        return Err(CircuitError::Invalid(format!(
+            "{} bytes after the end of the proof",
+            rest.len()
+        )));
+    }
+    Ok(())
 }
 
 /// Runs halo2's mock prover: `Ok(())` when every constraint holds, else the

@@ -20,7 +20,27 @@ pub struct CircuitShape {
     pub table_lanes: usize,
 }
 
+/// Multiply-accumulate lane counts the planner tries.
+pub const MAC_LANE_CHOICES: [usize; 4] = [0, 8, 16, 32];
+/// Arith lane counts the planner tries.
+pub const ARITH_LANE_CHOICES: [usize; 4] = [0, 1, 2, 4];
+/// Rescale lane counts the planner tries.
+pub const RESCALE_LANE_CHOICES: [usize; 2] = [1, 2];
+
 impl CircuitShape {
+    /// True for a shape the planner can choose: lane counts from the
+    /// `*_LANE_CHOICES` lists, at most one max-pool and one table lane. A
+    /// shape read from a file must pass this before a circuit is configured
+    /// with it (a huge lane count would make `configure` spin or allocate
+    /// without bound).
+    pub fn is_plannable(&self) -> bool {
+        MAC_LANE_CHOICES.contains(&self.mac_lanes)
+            && ARITH_LANE_CHOICES.contains(&self.arith_lanes)
+            && RESCALE_LANE_CHOICES.contains(&self.rescale_lanes)
+            && self.max_lanes <= 1
+            && self.table_lanes <= 1
+    }
+
     /// A compact text form, e.g. `mac32 arith2 rescale2 max0 table0`.
     pub fn describe(&self) -> String {
         format!(
