@@ -133,89 +133,15 @@ fn random_bytes_and_empty_file() {
     assert_fails(&out, &["empty.onnx", "empty"], &d.join("out.zkc"));
 }
 
-/// A minimal ONNX file built by hand with the protobuf encoding, so the tests
-/// need no Python.
-mod onnx_bytes {
-    fn varint(mut v: u64, out: &mut Vec<u8>) {
-        loop {
-            let b = (v & 0x7f) as u8;
-            v >>= 7;
-            if v == 0 {
-                out.push(b);
-                return;
-            }
-            out.push(b | 0x80);
-        }
-    }
-    fn field(num: u32, bytes: &[u8], out: &mut Vec<u8>) {
-        varint(u64::from(num) << 3 | 2, out);
-        varint(bytes.len() as u64, out);
-        out.extend_from_slice(bytes);
-    }
-    fn int_field(num: u32, v: u64, out: &mut Vec<u8>) {
-        varint(u64::from(num) << 3, out);
-        varint(v, out);
-    }
-    /// ValueInfoProto of a float tensor; `dims` None means no shape at all.
-    fn value_info(name: &str, dims: Option<&[i64]>) -> Vec<u8> {
-        let mut tensor_type = vec![];
-        int_field(1, 1, &mut tensor_type); // elem_type FLOAT
-        if let Some(dims) = dims {
-            let mut shape = vec![];
-            for &d in dims {
-                let mut dim = vec![];
-                if d > 0 {
-                    int_field(1, d as u64, &mut dim);
-                } else {
-                    field(2, b"N", &mut dim);
-                }
-                field(1, &dim, &mut shape);
-            }
-            field(2, &shape, &mut tensor_type);
-        }
-        let mut ty = vec![];
-        field(1, &tensor_type, &mut ty);
-        let mut vi = vec![];
-        field(1, name.as_bytes(), &mut vi);
-        field(2, &ty, &mut vi);
-        vi
-    }
-    /// A model with the given nodes `(op, inputs, output)`, graph inputs and output.
-    pub fn model(
-        nodes: &[(&str, &[&str], &str)],
-        inputs: &[(&str, Option<&[i64]>)],
-        output: &str,
-    ) -> Vec<u8> {
-        let mut graph = vec![];
-        for (op, ins, out) in nodes {
-            let mut n = vec![];
-            for i in *ins {
-                field(1, i.as_bytes(), &mut n);
-            }
-            field(2, out.as_bytes(), &mut n);
-            field(3, format!("node_{out}").as_bytes(), &mut n);
-            field(4, op.as_bytes(), &mut n);
-            field(1, &n, &mut graph);
-        }
-        field(2, b"g", &mut graph);
-        for (name, dims) in inputs {
-            field(11, &value_info(name, *dims), &mut graph);
-        }
-        field(12, &value_info(output, None), &mut graph);
-        let mut m = vec![];
-        int_field(1, 8, &mut m); // ir_version
-        let mut opset = vec![];
-        int_field(2, 13, &mut opset);
-        field(8, &opset, &mut m);
-        field(7, &graph, &mut m);
-        m
-    }
-}
-
 #[test]
 fn unsupported_op() {
     let d = tempdir("unsup");
-    let bytes = onnx_bytes::model(&[("Softmax", &["x"], "y")], &[("x", Some(&[0, 4]))], "y");
+    let bytes = common::pb::model(
+        &[("Softmax", &["x"], "y")],
+        &[("x", Some(&[0, 4]))],
+        &[],
+        "y",
+    );
     let m = write_model(&d, "softmax.onnx", &bytes);
     let out = zkc(&["compile", m.to_str().unwrap(), "-o", "out.zkc"], &d);
     assert_fails(
@@ -228,9 +154,10 @@ fn unsupported_op() {
 #[test]
 fn div_by_non_constant() {
     let d = tempdir("div");
-    let bytes = onnx_bytes::model(
+    let bytes = common::pb::model(
         &[("Div", &["x", "z"], "y")],
         &[("x", Some(&[0, 4])), ("z", Some(&[0, 4]))],
+        &[],
         "y",
     );
     let m = write_model(&d, "div.onnx", &bytes);
@@ -245,9 +172,10 @@ fn div_by_non_constant() {
 #[test]
 fn two_inputs_of_unknown_shape() {
     let d = tempdir("unknown");
-    let bytes = onnx_bytes::model(
+    let bytes = common::pb::model(
         &[("Add", &["a", "b"], "y")],
         &[("a", None), ("b", None)],
+        &[],
         "y",
     );
     let m = write_model(&d, "unknown.onnx", &bytes);

@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod pb;
+
 /// The repository root.
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")

@@ -257,7 +257,6 @@ macro_rules! isolated_test {
 mod ir;
 mod json;
 mod onnx;
-mod pb;
 mod proof;
 
 // ---------------------------------------------------------------------------

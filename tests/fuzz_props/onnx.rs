@@ -1,6 +1,7 @@
 //! ONNX bytes through `zkc_onnx::import_bytes`.
 
 use super::*;
+use crate::common::pb;
 
 // ---------------------------------------------------------------------------
 // ONNX.
@@ -181,24 +182,28 @@ isolated_test! {
 
 isolated_test! {
     /// ConstantOfShape whose shape is computed from constants (Concat, Mul):
-    /// not a literal of the file, so `check_constant_sizes`
-    /// (compiler/onnx/src/limits.rs) cannot see it; tract's constant
-    /// folding fails to allocate 2^40 elements and panics, which
-    /// `no_panic` turns into an error (found by this test).
+    /// not a literal of the file. tract's constant folding used to allocate
+    /// it (2 GB and 4 s for 2^28 elements, a panic for 2^40);
+    /// `check_constant_sizes` (compiler/onnx/src/limits.rs) now computes
+    /// such values (compiler/onnx/src/shape_values.rs) and refuses them.
     fn hostile_onnx_constant_of_shape_via_concat() {
-        let a = pb::tensor("a", &[1], pb::INT64, &pb::i64s(&[1 << 20]), None);
-        let b = pb::tensor("b", &[1], pb::INT64, &pb::i64s(&[1 << 20]), None);
-        let m = pb::model_with_attrs(
-            &[
-                ("Concat", &["a", "b"], "s", &[("axis", 0)]),
-                ("ConstantOfShape", &["s"], "c", &[]),
-                ("Add", &["x", "c"], "y", &[]),
-            ],
-            &[("x", Some(&[1]))],
-            &[a, b],
-            "y",
-        );
-        hostile_import("ConstantOfShape(Concat([2^20], [2^20]))", m);
+        // 2^40 elements, and 2^28 (1 GiB of f32: under the single-allocation
+        // cap, so whatever tract folded would really be allocated).
+        for half in [20, 14] {
+            let a = pb::tensor("a", &[1], pb::INT64, &pb::i64s(&[1 << half]), None);
+            let b = pb::tensor("b", &[1], pb::INT64, &pb::i64s(&[1 << half]), None);
+            let m = pb::model_with_attrs(
+                &[
+                    ("Concat", &["a", "b"], "s", &[("axis", 0)]),
+                    ("ConstantOfShape", &["s"], "c", &[]),
+                    ("Add", &["x", "c"], "y", &[]),
+                ],
+                &[("x", Some(&[1]))],
+                &[a, b],
+                "y",
+            );
+            hostile_import(&format!("ConstantOfShape(Concat([2^{half}], [2^{half}]))"), m);
+        }
         let a = pb::tensor("a", &[2], pb::INT64, &pb::i64s(&[1 << 10, 1 << 10]), None);
         let b = pb::tensor("b", &[2], pb::INT64, &pb::i64s(&[1 << 10, 1 << 10]), None);
         let m = constant_subgraph(
@@ -206,27 +211,6 @@ isolated_test! {
             &[a, b],
         );
         hostile_import("ConstantOfShape([2^10, 2^10] * [2^10, 2^10])", m);
-    }
-}
-
-isolated_test! {
-    /// ConstantOfShape of Concat([2^14], [2^14]): 2^28 elements (1 GiB of
-    /// f32), below the single-allocation cap, so whatever tract folds is
-    /// really allocated.
-    fn hostile_onnx_computed_constant_size_2_28() {
-        let a = pb::tensor("a", &[1], pb::INT64, &pb::i64s(&[1 << 14]), None);
-        let b = pb::tensor("b", &[1], pb::INT64, &pb::i64s(&[1 << 14]), None);
-        let m = pb::model_with_attrs(
-            &[
-                ("Concat", &["a", "b"], "s", &[("axis", 0)]),
-                ("ConstantOfShape", &["s"], "c", &[]),
-                ("Add", &["x", "c"], "y", &[]),
-            ],
-            &[("x", Some(&[1]))],
-            &[a, b],
-            "y",
-        );
-        hostile_import("ConstantOfShape(Concat([2^14], [2^14]))", m);
     }
 }
 

@@ -1,5 +1,5 @@
-//! Protobuf writer for hand-made ONNX models (after `onnx_bytes` in
-//! `tests/cli.rs`), with initializers and external data.
+//! Protobuf writer for hand-made ONNX models (nodes with integer
+//! attributes, initializers, external data), so the tests need no Python.
 
 pub fn varint(mut v: u64, out: &mut Vec<u8>) {
     loop {
@@ -21,7 +21,8 @@ pub fn int_field(num: u32, v: i64, out: &mut Vec<u8>) {
     varint(u64::from(num) << 3, out);
     varint(v as u64, out);
 }
-/// ValueInfoProto of a float tensor with the given dims.
+/// ValueInfoProto of a float tensor with the given dims; `None` means no
+/// shape at all, and a dim <= 0 is symbolic (`N`).
 pub fn value_info(name: &str, dims: Option<&[i64]>) -> Vec<u8> {
     let mut tensor_type = vec![];
     int_field(1, 1, &mut tensor_type); // elem_type FLOAT
@@ -29,7 +30,11 @@ pub fn value_info(name: &str, dims: Option<&[i64]>) -> Vec<u8> {
         let mut shape = vec![];
         for &d in dims {
             let mut dim = vec![];
-            int_field(1, d, &mut dim);
+            if d > 0 {
+                int_field(1, d, &mut dim);
+            } else {
+                field(2, b"N", &mut dim);
+            }
             field(1, &dim, &mut shape);
         }
         field(2, &shape, &mut tensor_type);
