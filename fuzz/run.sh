@@ -12,7 +12,7 @@ cd "$here"
 secs="${1:-300}"
 shift || true
 targets=("$@")
-[[ ${#targets[@]} -eq 0 ]] && targets=(onnx_import input_json data_json ir_text proof_file)
+[[ ${#targets[@]} -eq 0 ]] && targets=(onnx_import input_json data_json ir_text proof_file artifact_dir)
 export RUSTC_BOOTSTRAP=1
 [[ -d corpus ]] || ./seed.sh
 mkdir -p logs

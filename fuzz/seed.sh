@@ -14,7 +14,7 @@ if [[ ! -x "$zkc" ]]; then
     (cd "$root" && cargo build --release --bin zkc)
 fi
 
-mkdir -p "$corpus"/{onnx_import,input_json,data_json,ir_text,proof_file}
+mkdir -p "$corpus"/{onnx_import,input_json,data_json,ir_text,proof_file,artifact_dir}
 
 # ONNX models.
 cp "$root"/models/*.onnx "$corpus/onnx_import/"
@@ -49,6 +49,13 @@ for m in digits_mlp diabetes_linear; do
     "$zkc" prove "$work/$m.zkc" --input "$root/models/$m/input.json" -o "$corpus/proof_file/$m.proof" >/dev/null 2>&1
 done
 
-for t in onnx_import input_json data_json ir_text proof_file; do
+# Artifact files: byte 0 picks the file (see fuzz_targets/artifact_dir.rs).
+i=0
+for f in manifest.json setup.json vk.bin quantized.ir float.ir report.json; do
+    { printf "\\$(printf '%03o' "$i")"; cat "$work/digits_mlp.zkc/$f"; } >"$corpus/artifact_dir/$f"
+    i=$((i + 1))
+done
+
+for t in onnx_import input_json data_json ir_text proof_file artifact_dir; do
     echo "$t: $(ls "$corpus/$t" | wc -l) seeds, $(du -sh "$corpus/$t" | cut -f1)"
 done

@@ -79,6 +79,8 @@ pub struct ProofFixture {
     pub dir: PathBuf,
     /// The IPA parameter cache.
     pub cache: PathBuf,
+    /// The proof file.
+    pub proof_path: PathBuf,
     /// The proof, as read back.
     pub proof: ProofFile,
 }
@@ -107,7 +109,12 @@ pub fn proof_fixture() -> &'static ProofFixture {
         .expect("prove");
         let proof = zkc::proving::read_proof(&out).expect("read the proof");
         zkc::proving::verify(&dir, &out, &cache, false).expect("the proof verifies");
-        ProofFixture { dir, cache, proof }
+        ProofFixture {
+            dir,
+            cache,
+            proof_path: out,
+            proof,
+        }
     })
 }
 
