@@ -140,7 +140,7 @@ for m in "${MODELS[@]}"; do
   DETAIL+=$(printf '\n| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |' \
     "$name" "$zs" "$ps" "$(field "$z" rows)" "$(field "$p" rows)" "$(field "$z" pk)" \
     "$(field "$z" compile)" "$(field "$z" stepRSS)" "${PSTEP[$name]}" \
-    "$(if [ "$(field "$z" acc)" != NA ]; then echo "top-1 float/quant $(field "$z" acc), agreement $(field "$z" agree)"; else echo "max abs err $(field "$z" maxerr) on input.json"; fi)")
+    "$(if [ "$(field "$z" acc)" != NA ]; then echo "top-1 float/quant $(field "$z" acc), agreement $(field "$z" agree)"; else echo "max abs err $(field "$z" maxerr) on input.json; top-1 agreement $(field "$z" agree) on $(field "$z" samples) synthetic inputs"; fi)")
 done
 
 MEM=$(awk '/MemTotal/{printf "%.1f GB", $2/1048576}' /proc/meminfo 2>/dev/null)
