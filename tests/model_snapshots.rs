@@ -34,3 +34,26 @@ fn bundled_models_after_pipelines() {
         );
     }
 }
+
+/// The op-coverage models (`models/ops`): the float IR shows how each ONNX
+/// op and attribute was imported and folded; the quantized IR (synthetic
+/// calibration) how it was lowered.
+#[test]
+fn op_coverage_models_after_pipelines() {
+    for (name, path) in common::op_models() {
+        let c =
+            zkc::compile::compile_float(&path, |_, _| {}).unwrap_or_else(|e| panic!("{name}: {e}"));
+        zkc_ir::validate_final(&c.graph, zkc_ir::Stage::Float).unwrap();
+        insta::assert_snapshot!(
+            format!("ops_{name}_float"),
+            zkc_ir::print_graph(&c.graph).unwrap()
+        );
+        let q = quantize(&c, &QuantOptions::default(), |_, _| {})
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        zkc_ir::validate_final(&q.graph, zkc_ir::Stage::Quantized).unwrap();
+        insta::assert_snapshot!(
+            format!("ops_{name}_quantized"),
+            zkc_ir::print_graph(&q.graph).unwrap()
+        );
+    }
+}

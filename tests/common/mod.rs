@@ -23,6 +23,20 @@ pub fn models() -> Vec<(String, PathBuf)> {
     v
 }
 
+/// The op-coverage models (`models/ops/*.onnx`, untrained, one family of
+/// ONNX ops and attributes each, opsets 9 to 18): `(name, onnx path)`.
+pub fn op_models() -> Vec<(String, PathBuf)> {
+    let mut v: Vec<(String, PathBuf)> = std::fs::read_dir(root().join("models/ops"))
+        .expect("models/ops/ exists")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "onnx"))
+        .map(|p| (p.file_stem().unwrap().to_string_lossy().to_string(), p))
+        .collect();
+    v.sort();
+    assert!(v.len() >= 9, "expected the op-coverage models");
+    v
+}
+
 /// The external corpus (`../shared/corpus/ezkl`), when present:
 /// `(name, network.onnx, input.json)`.
 pub fn corpus() -> Vec<(String, PathBuf, PathBuf)> {

@@ -127,7 +127,7 @@ pub(crate) fn map_resize(
     n: &NodeProto,
     name: &str,
     xs: Vec<usize>,
-    out: Vec<usize>,
+    out: Option<Vec<usize>>,
     x: NodeId,
 ) -> Result<Mapped, MapErr> {
     let mode = attrs::string(n, "mode", "nearest")?;
@@ -163,6 +163,21 @@ pub(crate) fn map_resize(
             scales = Some(s);
         }
     }
+    let out = match (out, &scales) {
+        (Some(o), _) => o,
+        // ONNX: output dim = floor(input dim * scale).
+        (None, Some(s)) if s.len() == xs.len() => xs
+            .iter()
+            .zip(s)
+            .map(|(&d, &f)| {
+                let o = (d as f64 * f64::from(f)).floor();
+                (o.is_finite() && o >= 1.0 && o <= zkc_ir::MAX_TENSOR_ELEMENTS as f64)
+                    .then_some(o as usize)
+                    .ok_or_else(|| format!("scale {f} gives no valid output size"))
+            })
+            .collect::<Result<_, _>>()?,
+        (None, _) => return Err("output has no static shape and no scales".into()),
+    };
     if xs.len() != out.len() {
         return Err("rank changes".into());
     }

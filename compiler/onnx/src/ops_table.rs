@@ -431,7 +431,9 @@ pub(crate) fn map_node(imp: &mut Importer, n: &NodeProto, name: &str) -> Result<
             node(unary(imp, op)?)
         }
         "Resize" | "Upsample" => {
-            let (xs, ys, x) = (x_shape(imp)?, out_shape(imp)?, input(imp, 0)?);
+            // tract 0.23 has no Upsample op (opset 7 to 9): its output
+            // shape is unknown to tract and computed from the scales.
+            let (xs, ys, x) = (x_shape(imp)?, out_shape(imp).ok(), input(imp, 0)?);
             map_resize(imp, n, name, xs, ys, x)
         }
         _ => Err(MapErr::Unsupported(String::new())),
