@@ -1,7 +1,7 @@
 //! zkc's Halo2 back end (`halo2_proofs` 0.4, IPA over the Pasta curves, no
 //! trusted setup).
 //!
-//! A quantized IR graph is planned ([`plan`]: lanes per chip, range-table
+//! A quantized IR graph is planned ([`plan()`]: lanes per chip, range-table
 //! width, `k`) and laid out as one [`ModelCircuit`] whose witness is the
 //! integer runtime's trace: the circuit never recomputes a value another
 //! way, it checks the relation each traced value must satisfy. Chips
