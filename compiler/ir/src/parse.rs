@@ -463,6 +463,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn printing_graph_names_is_stable() {
+        let body = "  %0 = input 0 : f32[1,4]\n  %1 = relu %0 : f32[1,4]\n  output %1\n}\n";
+        let base = parse_graph(&format!("graph g {{\n{body}")).unwrap();
+        for name in [
+            "remov\\ea",
+            "a\"b",
+            "x\ny\r",
+            " a ",
+            "",
+            "x {",
+            "\"",
+            "ünï",
+            "ok_name-1.2",
+        ] {
+            let mut g = base.clone();
+            g.name = name.to_string();
+            let once = crate::print_graph_full(&g).unwrap();
+            let twice = crate::print_graph_full(&parse_graph(&once).unwrap()).unwrap();
+            assert_eq!(once, twice, "name {name:?}");
+        }
+    }
+
+    #[test]
     fn errors_clip_huge_tokens() {
         let token = "x".repeat(100_000);
         let text = format!("graph g {{\n  %0 = {token} 0 : f32[1]\n}}\n");

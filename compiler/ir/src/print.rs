@@ -71,17 +71,29 @@ fn print_with_limit(g: &Graph, limit: usize) -> Result<String, IrError> {
     Ok(s)
 }
 
-/// The graph name as printed: bare when it is a plain identifier, otherwise
-/// quoted with `"` and `\\` replaced by `_` (so the parser reads it back).
+/// The graph name as printed: `"`, `\\` and control characters become `_`;
+/// the result is bare when it is a plain identifier and quoted otherwise.
+/// Printing is stable: the parser reads the printed name back as the
+/// sanitized name, which prints the same way again.
 fn quote_if_needed(name: &str) -> String {
+    let name: String = name
+        .chars()
+        .map(|c| {
+            if c == '"' || c == '\\' || c.is_control() {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
     if !name.is_empty()
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
     {
-        name.to_string()
+        name
     } else {
-        format!("\"{}\"", name.replace(['"', '\\'], "_"))
+        format!("\"{name}\"")
     }
 }
 
