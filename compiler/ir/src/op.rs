@@ -38,12 +38,21 @@ impl Window {
         self.kernel.len()
     }
 
-    /// Checks that every vector has one entry per spatial axis and that
-    /// strides, dilations and kernel extents are positive.
+    /// Checks that every vector has one entry per spatial axis, that
+    /// strides, dilations and kernel extents are positive, and that every
+    /// number is at most [`crate::MAX_TENSOR_ELEMENTS`] (so the window
+    /// arithmetic below cannot overflow).
     pub fn check(&self) -> Result<(), IrError> {
         let n = self.kernel.len();
         if self.strides.len() != n || self.dilations.len() != n || self.pads.len() != 2 * n {
             return Err(IrError::Invalid(format!("inconsistent window {self:?}")));
+        }
+        let all = [&self.kernel, &self.strides, &self.dilations, &self.pads];
+        if all
+            .iter()
+            .any(|v| v.iter().any(|&x| x > crate::MAX_TENSOR_ELEMENTS))
+        {
+            return Err(IrError::Invalid(format!("window too large {self:?}")));
         }
         if self.kernel.contains(&0) || self.strides.contains(&0) || self.dilations.contains(&0) {
             return Err(IrError::Invalid(format!("zero in window {self:?}")));
@@ -53,7 +62,11 @@ impl Window {
 
     /// True when some padding is at least the window span, so a window at the
     /// border could cover padding only (undefined for max and mean pools).
+    /// False for an inconsistent window, which [`Self::check`] refuses.
     pub fn has_padding_only_windows(&self) -> bool {
+        if self.check().is_err() {
+            return false;
+        }
         let n = self.rank();
         (0..n).any(|i| {
             let span = self.dilations[i] * (self.kernel[i].max(1) - 1) + 1;

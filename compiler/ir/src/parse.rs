@@ -486,6 +486,24 @@ mod tests {
     }
 
     #[test]
+    fn inconsistent_or_huge_windows_are_errors() {
+        for window in [
+            "kernel=[2,2] strides=[1,1] pads=[1,1,0,0] dilations=[141]",
+            "kernel=[2,2] strides=[1,1] pads=[1,1,0,0] dilations=[1,18446744073709551615]",
+            "kernel=[2,2] strides=[1,1] pads=[18446744073709551615,1,0,0] dilations=[1,1]",
+        ] {
+            let text = format!(
+                "graph g {{\n  %0 = input 0 : f32[1,1,3,3]\n  \
+                 %1 = avg_pool %0 {window} ceil_mode=0 count_include_pad=0 : f32[1,1,3,3]\n  \
+                 output %1\n}}\n"
+            );
+            let valid =
+                parse_graph(&text).is_ok_and(|g| crate::validate(&g, crate::Stage::Float).is_ok());
+            assert!(!valid, "{window}");
+        }
+    }
+
+    #[test]
     fn errors_clip_huge_tokens() {
         let token = "x".repeat(100_000);
         let text = format!("graph g {{\n  %0 = {token} 0 : f32[1]\n}}\n");
