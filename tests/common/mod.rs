@@ -10,15 +10,21 @@ pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// The project's own models: `(name, onnx path)`.
-pub fn models() -> Vec<(String, PathBuf)> {
-    let mut v: Vec<(String, PathBuf)> = std::fs::read_dir(root().join("models"))
-        .expect("models/ exists")
+/// The `.onnx` files of `dir`, sorted: `(file stem, path)`.
+fn onnx_files(dir: &Path) -> Vec<(String, PathBuf)> {
+    let mut v: Vec<(String, PathBuf)> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "onnx"))
         .map(|p| (p.file_stem().unwrap().to_string_lossy().to_string(), p))
         .collect();
     v.sort();
+    v
+}
+
+/// The project's own models: `(name, onnx path)`.
+pub fn models() -> Vec<(String, PathBuf)> {
+    let v = onnx_files(&root().join("models"));
     assert!(v.len() >= 5, "expected the five bundled models");
     v
 }
@@ -26,13 +32,7 @@ pub fn models() -> Vec<(String, PathBuf)> {
 /// The op-coverage models (`models/ops/*.onnx`, untrained, one family of
 /// ONNX ops and attributes each, opsets 9 to 18): `(name, onnx path)`.
 pub fn op_models() -> Vec<(String, PathBuf)> {
-    let mut v: Vec<(String, PathBuf)> = std::fs::read_dir(root().join("models/ops"))
-        .expect("models/ops/ exists")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "onnx"))
-        .map(|p| (p.file_stem().unwrap().to_string_lossy().to_string(), p))
-        .collect();
-    v.sort();
+    let v = onnx_files(&root().join("models/ops"));
     assert!(v.len() >= 9, "expected the op-coverage models");
     v
 }

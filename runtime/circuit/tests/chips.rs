@@ -262,15 +262,11 @@ fn whole_models_satisfy_the_circuit() {
     ]
     .map(String::from)
     .to_vec();
-    let mut ops: Vec<String> = std::fs::read_dir(common::root().join("models/ops"))
-        .expect("models/ops/ exists")
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().to_string())
-        .filter_map(|n| n.strip_suffix(".onnx").map(|s| format!("ops/{s}")))
-        .collect();
-    ops.sort();
-    assert!(ops.len() >= 9, "expected the op-coverage models");
-    names.extend(ops);
+    names.extend(
+        common::op_models()
+            .into_iter()
+            .map(|(n, _)| format!("ops/{n}")),
+    );
     let corpus = common::root().join("../shared/corpus/ezkl");
     if let Ok(rd) = std::fs::read_dir(&corpus) {
         let mut small: Vec<String> = rd

@@ -76,20 +76,7 @@ fn sampled_cells_of_larger_models() {
 
 #[test]
 fn every_cell_of_op_coverage_models() {
-    let dir = common::root().join("models/ops");
-    let mut paths: Vec<_> = std::fs::read_dir(&dir)
-        .expect("models/ops/ exists")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "onnx"))
-        .collect();
-    paths.sort();
-    assert!(paths.len() >= 9, "expected the op-coverage models");
-    for p in paths {
-        let name = p
-            .file_stem()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .to_string();
-        run(&format!("ops/{name}"), &p, None);
+    for (name, path) in common::op_models() {
+        run(&format!("ops/{name}"), &path, None);
     }
 }

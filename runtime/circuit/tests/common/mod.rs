@@ -12,6 +12,20 @@ pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// The op-coverage models (`models/ops/*.onnx`), sorted: `(name, path)`.
+pub fn op_models() -> Vec<(String, PathBuf)> {
+    let dir = root().join("models/ops");
+    let mut v: Vec<(String, PathBuf)> = std::fs::read_dir(&dir)
+        .expect("models/ops/ exists")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "onnx"))
+        .map(|p| (p.file_stem().unwrap().to_string_lossy().to_string(), p))
+        .collect();
+    v.sort();
+    assert!(v.len() >= 9, "expected the op-coverage models");
+    v
+}
+
 /// Imports, runs the float and quantization pipelines (synthetic
 /// calibration, 8 bits) on an ONNX file.
 pub fn quantized(path: &Path, bits: u32) -> Graph {
