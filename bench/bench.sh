@@ -203,14 +203,16 @@ for spec in "${MODELS[@]}"; do
     fi
     if [ -z "$DATA" ]; then
       # no labelled test set (corpus models): top-1 agreement between float and
-      # quantized on 200 synthetic inputs drawn like the corpus inputs (standard
-      # normal, fixed seed); the labels are placeholders, only `agree` counts
+      # quantized on 200 synthetic inputs drawn like the model's input.json
+      # (normal with the mean and standard deviation of its values, fixed
+      # seed); the labels are placeholders, only `agree` counts
       DATA=$WD/synthetic.json
       python3 - "$INPUT" "$DATA" <<'PY'
-import json, random, sys
+import json, random, statistics, sys
 x = json.load(open(sys.argv[1]))["input_data"][0]
+mu, sd = statistics.fmean(x), statistics.pstdev(x)
 rng = random.Random(7)
-rows = [[rng.gauss(0.0, 1.0) for _ in x] for _ in range(200)]
+rows = [[rng.gauss(mu, sd) for _ in x] for _ in range(200)]
 json.dump({"inputs": rows, "labels": [0] * len(rows)}, open(sys.argv[2], "w"))
 PY
       SYNTH=1
