@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release -p zkc
-zkc=target/release/zkc
+zkc="${CARGO_TARGET_DIR:-target}/release/zkc"
 out=target/quickstart
 model=models/digits_cnn
 mkdir -p "$out"
