@@ -5,18 +5,30 @@
 
 mod common;
 
+use std::path::Path;
+
 use zkc::quantize::{quantize, QuantOptions};
+
+/// Snapshots `name`'s float IR (`{prefix}{name}_float`) and its quantized
+/// IR under `opts` (`{prefix}{name}_quantized`), both validated first.
+fn snapshot_pipelines(prefix: &str, name: &str, path: &Path, opts: &QuantOptions) {
+    let c = zkc::compile::compile_float(path, |_, _| {}).unwrap_or_else(|e| panic!("{name}: {e}"));
+    zkc_ir::validate_final(&c.graph, zkc_ir::Stage::Float).unwrap();
+    insta::assert_snapshot!(
+        format!("{prefix}{name}_float"),
+        zkc_ir::print_graph(&c.graph).unwrap()
+    );
+    let q = quantize(&c, opts, |_, _| {}).unwrap_or_else(|e| panic!("{name}: {e}"));
+    zkc_ir::validate_final(&q.graph, zkc_ir::Stage::Quantized).unwrap();
+    insta::assert_snapshot!(
+        format!("{prefix}{name}_quantized"),
+        zkc_ir::print_graph(&q.graph).unwrap()
+    );
+}
 
 #[test]
 fn bundled_models_after_pipelines() {
     for (name, path) in common::models() {
-        let c =
-            zkc::compile::compile_float(&path, |_, _| {}).unwrap_or_else(|e| panic!("{name}: {e}"));
-        zkc_ir::validate_final(&c.graph, zkc_ir::Stage::Float).unwrap();
-        insta::assert_snapshot!(
-            format!("{name}_float"),
-            zkc_ir::print_graph(&c.graph).unwrap()
-        );
         let opts = QuantOptions {
             calibration: Some(
                 common::root()
@@ -26,12 +38,7 @@ fn bundled_models_after_pipelines() {
             ),
             ..QuantOptions::default()
         };
-        let q = quantize(&c, &opts, |_, _| {}).unwrap_or_else(|e| panic!("{name}: {e}"));
-        zkc_ir::validate_final(&q.graph, zkc_ir::Stage::Quantized).unwrap();
-        insta::assert_snapshot!(
-            format!("{name}_quantized"),
-            zkc_ir::print_graph(&q.graph).unwrap()
-        );
+        snapshot_pipelines("", &name, &path, &opts);
     }
 }
 
@@ -41,19 +48,6 @@ fn bundled_models_after_pipelines() {
 #[test]
 fn op_coverage_models_after_pipelines() {
     for (name, path) in common::op_models() {
-        let c =
-            zkc::compile::compile_float(&path, |_, _| {}).unwrap_or_else(|e| panic!("{name}: {e}"));
-        zkc_ir::validate_final(&c.graph, zkc_ir::Stage::Float).unwrap();
-        insta::assert_snapshot!(
-            format!("ops_{name}_float"),
-            zkc_ir::print_graph(&c.graph).unwrap()
-        );
-        let q = quantize(&c, &QuantOptions::default(), |_, _| {})
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-        zkc_ir::validate_final(&q.graph, zkc_ir::Stage::Quantized).unwrap();
-        insta::assert_snapshot!(
-            format!("ops_{name}_quantized"),
-            zkc_ir::print_graph(&q.graph).unwrap()
-        );
+        snapshot_pipelines("ops_", &name, &path, &QuantOptions::default());
     }
 }

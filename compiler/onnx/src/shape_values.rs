@@ -92,6 +92,13 @@ fn static_dims(i: &tract_onnx::pb::ValueInfoProto) -> Option<Vec<i64>> {
         .collect()
 }
 
+/// An ONNX start/end index into an axis of length `len`: negative counts
+/// from the end, the result is clamped to `0..=len`.
+fn clamp_index(x: i64, len: i64) -> usize {
+    let x = if x < 0 { x.saturating_add(len) } else { x };
+    x.clamp(0, len) as usize
+}
+
 /// An integer attribute of `n`.
 fn attr_int(n: &NodeProto, name: &str) -> Option<i64> {
     n.attribute.iter().find(|a| a.name == name).map(|a| a.i)
@@ -115,10 +122,9 @@ fn eval(
         "Shape" => {
             let d = dims.get(n.input.first()?.as_str())?;
             let r = d.len() as i64;
-            let clamp = |x: i64| if x < 0 { (x + r).max(0) } else { x.min(r) };
-            let start = clamp(attr_int(n, "start").unwrap_or(0));
-            let end = clamp(attr_int(n, "end").unwrap_or(r));
-            Some(d[start as usize..end.max(start) as usize].to_vec())
+            let start = clamp_index(attr_int(n, "start").unwrap_or(0), r);
+            let end = clamp_index(attr_int(n, "end").unwrap_or(r), r);
+            Some(d[start..end.max(start)].to_vec())
         }
         "Concat" => {
             let mut out = vec![];
@@ -178,9 +184,8 @@ fn eval(
                 return None;
             }
             let len = data.len() as i64;
-            let clamp = |x: i64| if x < 0 { (x + len).max(0) } else { x.min(len) };
-            let (s, e) = (clamp(one(1)?), clamp(one(2)?));
-            Some(data[s as usize..e.max(s) as usize].to_vec())
+            let (s, e) = (clamp_index(one(1)?, len), clamp_index(one(2)?, len));
+            Some(data[s..e.max(s)].to_vec())
         }
         _ => None,
     }
