@@ -38,7 +38,9 @@ impl<C: ColumnType> Column<C> {
         Column { index, column_type }
     }
 
-    pub(crate) fn index(&self) -> usize {
+    /// Index of this column among the columns of its type (zkc patch: public,
+    /// for circuit analysis).
+    pub fn index(&self) -> usize {
         self.index
     }
 
