@@ -14,6 +14,7 @@
 
 #![warn(missing_docs)]
 
+pub mod analysis;
 mod assign;
 pub mod chips;
 mod circuit;

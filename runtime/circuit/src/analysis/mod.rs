@@ -1,0 +1,78 @@
+//! Mechanical soundness checks of the circuit, read from the real
+//! constraint system and the real synthesis (never a hand-written mirror
+//! of the gates):
+//!
+//! - [`record::record`] captures a synthesized circuit: gates, lookups and
+//!   their tables, equality columns, fixed / advice / instance values, copy
+//!   constraints, the assigner log;
+//! - [`system::System`] turns it into active constraint instances over
+//!   variables (cells joined by copies);
+//! - [`uniqueness`] checks chip by chip, exhaustively at small widths, that
+//!   the inputs of a chip instance determine exactly one assignment of its
+//!   other cells, equal to the integer runtime's value.
+//!
+//! The solver's [`solve::Mode::Determine`] (radix rule, case splits) is the
+//! groundwork for a whole-model determinacy check, not written yet.
+
+pub mod linear;
+pub mod poly;
+pub mod record;
+pub mod roots;
+pub mod solve;
+pub mod system;
+pub mod uniqueness;
+
+use std::sync::Arc;
+
+use halo2_proofs::pasta::Fp;
+use zkc_ir::{Graph, NodeId};
+use zkc_runtime::IntRun;
+
+use crate::plan::{plan_with, prepare};
+use crate::{instance_of, CircuitError, CircuitShape, ModelCircuit};
+
+/// A circuit of `g` laid out with `shape` and a `t`-bit range table, with
+/// the witness of `inputs`: the circuit, its public values and the trace.
+pub fn small_circuit(
+    g: &Graph,
+    shape: CircuitShape,
+    t: u32,
+    inputs: &[Vec<i64>],
+) -> Result<(ModelCircuit, Vec<Fp>, IntRun), CircuitError> {
+    let prepared = prepare(g, shape.mac_lanes)?;
+    let plan = plan_with(&prepared, shape, t).ok_or_else(|| {
+        CircuitError::Unsupported(format!("no plan with {} and t = {t}", shape.describe()))
+    })?;
+    let run = zkc_runtime::run_int(g, inputs).map_err(|e| CircuitError::Invalid(e.to_string()))?;
+    let inst =
+        instance_of(g, &run).ok_or_else(|| CircuitError::Invalid("no public values".into()))?;
+    let c = ModelCircuit::new(
+        Arc::new(g.clone()),
+        Arc::new(plan),
+        Some(Arc::new(run.clone())),
+    );
+    Ok((c, inst, run))
+}
+
+/// Records the circuit of `g` (as [`small_circuit`]) and checks the
+/// uniqueness of every element of each of `nodes` ([`uniqueness`]). A gate
+/// or lookup the honest witness violates is reported as a failure too.
+/// `label` names the configuration in failure messages.
+pub fn check_uniqueness(
+    g: &Graph,
+    shape: CircuitShape,
+    t: u32,
+    inputs: &[Vec<i64>],
+    nodes: &[NodeId],
+    label: &str,
+) -> Result<uniqueness::Report, CircuitError> {
+    let (c, inst, run) = small_circuit(g, shape, t, inputs)?;
+    let rec = record::record(&c, &inst, record::input_rows(g))?;
+    let sys = system::System::build_with(&rec, false)?;
+    let mut rep = uniqueness::check_nodes(&sys, g, &run, nodes, label)?;
+    for v in &sys.violations {
+        rep.failures
+            .push(format!("{label}: incomplete circuit: {v}"));
+    }
+    Ok(rep)
+}
