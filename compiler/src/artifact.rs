@@ -141,6 +141,31 @@ pub fn read_artifact_file(dir: &Path, file: &str) -> Result<Vec<u8>> {
     std::fs::read(&p).map_err(|e| art(format!("{file}: {e}")))
 }
 
+/// Personalization of [`quantized_ir_digest`] (BLAKE2b, 16 bytes).
+const IR_DIGEST_PERSONAL: &[u8; 16] = b"zkc-ir-digest-01";
+
+/// BLAKE2b-256 (personalization `zkc-ir-digest-01`, hex) of `bytes`.
+pub fn ir_digest_of_bytes(bytes: &[u8]) -> String {
+    let h = blake2b_simd::Params::new()
+        .hash_length(32)
+        .personal(IR_DIGEST_PERSONAL)
+        .to_state()
+        .update(bytes)
+        .finalize();
+    h.as_bytes().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The digest ([`ir_digest_of_bytes`]) of the artifact's `quantized.ir`,
+/// the file [`crate::model::Model::load`] parses into the proven program:
+/// `setup.json` records it, so a key set up for one quantized program is
+/// refused for any other (even one with the same circuit shape).
+pub fn quantized_ir_digest(dir: &Path) -> Result<String> {
+    Ok(ir_digest_of_bytes(&read_artifact_file(
+        dir,
+        "quantized.ir",
+    )?))
+}
+
 /// Reads and checks `manifest.json`.
 pub fn read_manifest(dir: &Path) -> Result<Manifest> {
     let bytes = read_artifact_file(dir, "manifest.json")?;

@@ -345,6 +345,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let sp = Spinner::new();
             let (info, t) = zkc::proving::setup(&dir, &cache, &|m| sp.stage(m))?;
             sp.done();
+            warn_params(&t);
             if json {
                 println!(
                     "{}",
@@ -360,7 +361,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 println!(
                     "  parameters {:.2} s{}, verifying key {:.2} s (no trusted setup: IPA over Pasta)",
                     t.params_s,
-                    if t.params_generated { " (generated, now cached)" } else { " (cached)" },
+                    match t.params_source.as_str() {
+                        "cached" => " (cached)",
+                        "unpinned" => " (generated in memory: no pinned digest for this k)",
+                        _ => " (generated, now cached)",
+                    },
                     t.vk_s
                 );
             }
@@ -376,6 +381,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let sp = Spinner::new();
             let (f, t) = zkc::proving::prove(&dir, &input, &out, &cache, &|m| sp.stage(m))?;
             sp.done();
+            warn_params(&t);
             if json {
                 println!(
                     "{}",
@@ -401,6 +407,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let cache = zkc::proving::cache_dir(cache_dir);
             let (f, t) = zkc::proving::verify(&dir, &proof, &cache, recompute_key)?;
+            warn_params(&t);
             if json {
                 println!(
                     "{}",
@@ -493,6 +500,14 @@ impl Spinner {
     }
     fn done(&self) {
         self.0.finish_and_clear();
+    }
+}
+
+/// One warning line on stderr when the parameter cache file was not the
+/// pinned parameters (and was regenerated).
+fn warn_params(t: &zkc::proving::Timings) {
+    if let Some(w) = &t.params_warning {
+        eprintln!("warning: {w}");
     }
 }
 

@@ -17,20 +17,35 @@ use crate::{DriverError, Result};
 
 /// Version of the proof file format.
 pub const PROOF_FORMAT_VERSION: u32 = 1;
+/// Version of the `setup.json` format. 2 added the digest of
+/// `quantized.ir` and the number of public values; a `setup.json` of
+/// another version is refused with "run `zkc setup` again".
+pub const SETUP_FORMAT_VERSION: u32 = 2;
 /// Largest proof file zkc reads (64 MiB).
 pub const MAX_PROOF_BYTES: u64 = 64 << 20;
 
-/// `setup.json`: what `prove` and `verify` need besides the model.
+/// `setup.json`: what `prove` and `verify` need besides the model, and what
+/// ties `vk.bin` to this artifact. `zkc prove` and `zkc verify` refuse it
+/// unless its `quantized_ir_digest` is the digest of the artifact's
+/// `quantized.ir` and its plan facts (`k`, `shape`, `range_bits`,
+/// `instance_len`) are the ones the planner chooses for that IR, and they
+/// refuse `vk.bin` unless its fingerprint is `fingerprint`.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct SetupInfo {
-    /// Format version (the artifact's).
+    /// [`SETUP_FORMAT_VERSION`] of the writer.
     pub format_version: u32,
+    /// [`crate::artifact::quantized_ir_digest`] of the `quantized.ir` the
+    /// key was made for.
+    pub quantized_ir_digest: String,
     /// log2 of the circuit's rows.
     pub k: u32,
     /// Lanes per chip.
     pub shape: ShapeInfo,
     /// Range-table width.
     pub range_bits: u32,
+    /// Number of public values (every input element, then every output
+    /// element).
+    pub instance_len: usize,
     /// Fingerprint of the verifying key (`vk.bin`).
     pub fingerprint: String,
 }
@@ -132,13 +147,22 @@ pub fn plan_of(g: &Graph) -> Result<Plan> {
     plan(g).map_err(circuit_err)
 }
 
-/// Timings of a step, in seconds.
+/// Timings of a step, in seconds, and where the IPA parameters came from.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Timings {
     /// Parameter loading or generation.
     pub params_s: f64,
-    /// Whether parameters were generated (not cached).
+    /// Whether parameters were generated (not read from the cache).
     pub params_generated: bool,
+    /// [`prover::ParamsSource::label`]: `cached`, `generated`, `replaced`
+    /// (the cache file did not match the pinned digest and was
+    /// regenerated) or `unpinned` (no pinned digest for this `k`: generated
+    /// in memory, the cache not used).
+    pub params_source: String,
+    /// For `replaced`, one line naming the cache file and what was wrong
+    /// with it ([`prover::ParamsSource::warning`]); `zkc` prints it on
+    /// stderr as a warning.
+    pub params_warning: Option<String>,
     /// Verifying-key generation or reading.
     pub vk_s: f64,
     /// Proving-key generation.
@@ -149,9 +173,27 @@ pub struct Timings {
     pub verify_s: f64,
 }
 
-/// `zkc setup`: parameters, verifying key, `vk.bin` and `setup.json`.
+/// IPA parameters for `2^k` rows ([`prover::params`]: cached per `k`,
+/// checked against a pinned digest), recording the time and source in `t`.
+fn load_params(
+    k: u32,
+    cache: &Path,
+    t: &mut Timings,
+) -> Result<halo2_proofs::poly::commitment::Params<halo2_proofs::pasta::EqAffine>> {
+    let now = Instant::now();
+    let (params, source) = prover::params(k, cache).map_err(circuit_err)?;
+    t.params_s = now.elapsed().as_secs_f64();
+    t.params_generated = source.generated();
+    t.params_source = source.label().to_string();
+    t.params_warning = source.warning();
+    Ok(params)
+}
+
+/// `zkc setup`: parameters, verifying key, `vk.bin` and `setup.json`
+/// (recording the digest of `quantized.ir` and the plan).
 pub fn setup(dir: &Path, cache: &Path, stage: &dyn Fn(&str)) -> Result<(SetupInfo, Timings)> {
     let m = Model::load(dir)?;
+    let ir_digest = crate::artifact::quantized_ir_digest(dir)?;
     let p = plan_of(&m.quant)?;
     let mut t = Timings::default();
     stage(&format!(
@@ -159,19 +201,19 @@ pub fn setup(dir: &Path, cache: &Path, stage: &dyn Fn(&str)) -> Result<(SetupInf
         p.k,
         cache.display()
     ));
-    let now = Instant::now();
-    let (params, generated) = prover::params(p.k, cache).map_err(circuit_err)?;
-    (t.params_s, t.params_generated) = (now.elapsed().as_secs_f64(), generated);
+    let params = load_params(p.k, cache, &mut t)?;
     stage("verifying key");
     let now = Instant::now();
     let c = ModelCircuit::new(Arc::new(m.quant.clone()), Arc::new(p.clone()), None);
     let vk = prover::verifying_key(&params, &c).map_err(circuit_err)?;
     t.vk_s = now.elapsed().as_secs_f64();
     let info = SetupInfo {
-        format_version: crate::artifact::FORMAT_VERSION,
+        format_version: SETUP_FORMAT_VERSION,
+        quantized_ir_digest: ir_digest,
         k: p.k,
         shape: p.shape.into(),
         range_bits: p.range_bits,
+        instance_len: p.instance_len,
         fingerprint: prover::fingerprint(&vk),
     };
     write_file_atomically(
@@ -182,10 +224,33 @@ pub fn setup(dir: &Path, cache: &Path, stage: &dyn Fn(&str)) -> Result<(SetupInf
     Ok((info, t))
 }
 
-/// Reads `setup.json`.
+/// Only the version of `setup.json` (any other fields ignored).
+#[derive(Deserialize)]
+struct SetupVersion {
+    format_version: u32,
+}
+
+/// Reads `setup.json` and checks its version, `k` and shape (nothing about
+/// the model yet: see [`read_setup`]).
 fn read_setup_file(dir: &Path) -> Result<SetupInfo> {
     let bytes = read_artifact_file(dir, "setup.json")
         .map_err(|_| art(dir, "setup.json is missing; run `zkc setup` first"))?;
+    let corrupted = |e: serde_json::Error| {
+        art(
+            dir,
+            format!("setup.json is corrupted ({e}); run `zkc setup` again"),
+        )
+    };
+    let v: SetupVersion = serde_json::from_slice(&bytes).map_err(corrupted)?;
+    if v.format_version != SETUP_FORMAT_VERSION {
+        return Err(art(
+            dir,
+            format!(
+                "setup.json has format {}, not {SETUP_FORMAT_VERSION} (it does not bind the key to quantized.ir); run `zkc setup` again",
+                v.format_version
+            ),
+        ));
+    }
     let s: SetupInfo = serde_json::from_slice(&bytes).map_err(|e| {
         art(
             dir,
@@ -213,13 +278,25 @@ impl From<ShapeInfo> for CircuitShape {
     }
 }
 
-/// Reads `setup.json` and checks it against the model's plan.
+/// Reads `setup.json` and checks it against the artifact: the digest of
+/// `quantized.ir` (as read now) and the plan `p` of the model (`k`, shape,
+/// range-table width, number of public values).
 fn read_setup(dir: &Path, p: &Plan) -> Result<SetupInfo> {
     let s = read_setup_file(dir)?;
-    if s.k != p.k || s.shape != ShapeInfo::from(p.shape) || s.range_bits != p.range_bits {
+    if s.quantized_ir_digest != crate::artifact::quantized_ir_digest(dir)? {
         return Err(art(
             dir,
-            "setup.json does not match the compiled model; run `zkc setup` again",
+            "setup.json was made for another quantized.ir (its digest differs): the key in it and in vk.bin is not this model's; run `zkc setup` again",
+        ));
+    }
+    if s.k != p.k
+        || s.shape != ShapeInfo::from(p.shape)
+        || s.range_bits != p.range_bits
+        || s.instance_len != p.instance_len
+    {
+        return Err(art(
+            dir,
+            "setup.json does not match the compiled model (k, circuit shape, range bits or public values); run `zkc setup` again",
         ));
     }
     Ok(s)
@@ -274,9 +351,7 @@ pub fn prove(
         .ok_or_else(|| art(dir, "the trace lacks an input or output"))?;
     let mut t = Timings::default();
     stage(&format!("IPA parameters for k = {}", p.k));
-    let now = Instant::now();
-    let (params, generated) = prover::params(p.k, cache).map_err(circuit_err)?;
-    (t.params_s, t.params_generated) = (now.elapsed().as_secs_f64(), generated);
+    let params = load_params(p.k, cache, &mut t)?;
     let now = Instant::now();
     let vk = load_vk(dir, &params, &s)?;
     t.vk_s = now.elapsed().as_secs_f64();
@@ -396,9 +471,12 @@ pub fn verify(
     recompute_key: bool,
 ) -> Result<(ProofFile, Timings)> {
     let m = Model::load(dir)?;
-    // The shape and k come from setup.json; the verifying key's fingerprint
-    // (checked below) guarantees they are the ones the key was made for.
-    let s = read_setup_file(dir)?;
+    // setup.json must be this quantized.ir's (digest) and agree with its
+    // plan; vk.bin must have setup.json's fingerprint (load_vk). Only a
+    // vk.bin and setup.json both hand-made for this artifact get past these
+    // checks, and `--recompute-key` catches those too.
+    let p = plan_of(&m.quant)?;
+    let s = read_setup(dir, &p)?;
     let f = read_proof(proof_path)?;
     if f.model != m.manifest.model {
         return Err(bad_proof(
@@ -429,13 +507,9 @@ pub fn verify(
     let proof =
         decode_hex(&f.proof).ok_or_else(|| bad_proof(proof_path, "the proof is not hex"))?;
     let mut t = Timings::default();
-    let now = Instant::now();
-    let (params, generated) = prover::params(s.k, cache).map_err(circuit_err)?;
-    (t.params_s, t.params_generated) = (now.elapsed().as_secs_f64(), generated);
+    let params = load_params(s.k, cache, &mut t)?;
     let now = Instant::now();
     let vk = if recompute_key {
-        let p = plan_of(&m.quant)?;
-        read_setup(dir, &p)?;
         let c = ModelCircuit::new(Arc::new(m.quant.clone()), Arc::new(p), None);
         let vk = prover::verifying_key(&params, &c).map_err(circuit_err)?;
         if prover::fingerprint(&vk) != s.fingerprint {
@@ -450,7 +524,7 @@ pub fn verify(
     };
     t.vk_s = now.elapsed().as_secs_f64();
     let now = Instant::now();
-    prover::verify(&params, &vk, &inst, &proof)
+    prover::verify(&params, &vk, &inst, s.instance_len, &proof)
         .map_err(|e| bad_proof(proof_path, format!("the proof does not verify ({e})")))?;
     t.verify_s = now.elapsed().as_secs_f64();
     Ok((f, t))

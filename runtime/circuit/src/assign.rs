@@ -1,5 +1,6 @@
-//! Cell assignment with an optional tamper hook (for soundness tests: a
-//! chosen advice cell gets a wrong value, and the proof must fail) and an
+//! Cell assignment with an adversarial-prover hook (for soundness tests:
+//! chosen advice cells get chosen values, any field element, including
+//! cells the honest layout never writes, and the proof must fail) and an
 //! optional log of every advice cell written (for mutation testing).
 
 use std::cell::RefCell;
@@ -46,10 +47,26 @@ pub struct CellRecord {
     pub element: usize,
 }
 
-/// Assigns advice cells, applying [`Tamper`]s and logging when asked.
+/// Sets the advice cell at `(column index, row)` of the model region to
+/// `value`, whatever the honest witness holds there (or whether the honest
+/// layout writes it at all): what a malicious prover can do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Forge {
+    /// Advice column index (`Column::index()`).
+    pub column: usize,
+    /// Row in the model region.
+    pub row: usize,
+    /// The value written.
+    pub value: halo2_proofs::pasta::Fp,
+}
+
+/// Assigns advice cells, applying [`Tamper`]s and [`Forge`]s and logging
+/// when asked.
 #[derive(Default)]
 pub struct Assigner {
     tamper: Vec<Tamper>,
+    forge: Vec<Forge>,
+    written: RefCell<std::collections::HashSet<(usize, usize)>>,
     log: Option<RefCell<Vec<CellRecord>>>,
     at: std::cell::Cell<(Option<zkc_ir::NodeId>, usize)>,
 }
@@ -58,10 +75,12 @@ pub struct Assigner {
 pub type ACell = AssignedCell<Fp, Fp>;
 
 impl Assigner {
-    /// An assigner with tampered cells and an optional log.
-    pub fn new(tamper: Vec<Tamper>, log: bool) -> Self {
+    /// An assigner with tampered and forged cells and an optional log.
+    pub fn new(tamper: Vec<Tamper>, forge: Vec<Forge>, log: bool) -> Self {
         Assigner {
             tamper,
+            forge,
+            written: RefCell::default(),
             log: log.then(|| RefCell::new(vec![])),
             at: std::cell::Cell::new((None, 0)),
         }
@@ -73,10 +92,21 @@ impl Assigner {
     }
 
     fn adjust(&self, col: Column<Advice>, row: usize, v: Value<Fp>) -> Value<Fp> {
-        if self.tamper.is_empty() {
+        if self.tamper.is_empty() && self.forge.is_empty() {
             return v;
         }
         let c = column_index(col);
+        if !self.forge.is_empty() {
+            self.written.borrow_mut().insert((c, row));
+        }
+        if let Some(f) = self
+            .forge
+            .iter()
+            .rev()
+            .find(|f| f.row == row && f.column == c)
+        {
+            return Value::known(f.value);
+        }
         let delta: i64 = self
             .tamper
             .iter()
@@ -134,6 +164,22 @@ impl Assigner {
         let c = self.advice(region, role, col, row, cell.value().copied())?;
         region.constrain_equal(cell.cell(), c.cell())?;
         Ok(c)
+    }
+
+    /// The forged cells the layout has not written (so far in this pass).
+    pub fn unwritten_forges(&self) -> Vec<Forge> {
+        let w = self.written.borrow();
+        self.forge
+            .iter()
+            .filter(|f| !w.contains(&(f.column, f.row)))
+            .copied()
+            .collect()
+    }
+
+    /// Forgets which cells were written (the floor planner runs a region
+    /// twice).
+    pub fn start_pass(&self) {
+        self.written.borrow_mut().clear();
     }
 
     /// The cells written (empty unless logging), each once: the floor

@@ -6,12 +6,12 @@ use std::sync::Arc;
 
 use halo2_proofs::circuit::{Layouter, Region, SimpleFloorPlanner, Value};
 use halo2_proofs::pasta::Fp;
-use halo2_proofs::plonk::{Circuit, Column, ConstraintSystem, Error, Instance};
+use halo2_proofs::plonk::{Advice, Circuit, Column, ConstraintSystem, Error, Instance};
 use zkc_ir::{broadcast_index_map, geometry, numel, Graph, NodeId, Op};
 use zkc_runtime::IntRun;
 
-use crate::assign::{ACell, Assigner, CellRecord, Tamper};
-use crate::chips::arith::{ArithConfig, ArithInstructions, ArithOp};
+use crate::assign::{column_index, ACell, Assigner, CellRecord, Forge, Tamper};
+use crate::chips::arith::{ArithConfig, ArithInstructions, ArithOp, Operand};
 use crate::chips::mac::{MacConfig, MacInstructions, Tap};
 use crate::chips::maxpool::{MaxConfig, MaxInstructions};
 use crate::chips::range::RangeTableConfig;
@@ -34,6 +34,32 @@ pub struct ModelConfig {
     instance: Column<Instance>,
 }
 
+impl ModelConfig {
+    /// Every advice column of the circuit.
+    pub fn advice_columns(&self) -> Vec<Column<Advice>> {
+        let mut v = vec![];
+        if let Some(m) = &self.mac {
+            v.extend(m.x.iter().copied());
+            v.push(m.acc);
+        }
+        if let Some(a) = &self.arith {
+            for l in &a.lanes {
+                v.extend([l.a, l.b, l.out]);
+            }
+        }
+        for l in &self.rescale.lanes {
+            v.extend([l.x, l.y, l.d, l.s, l.r, l.yr]);
+        }
+        if let Some(m) = &self.max {
+            v.extend([m.m, m.x, m.d, m.p]);
+        }
+        if let Some(t) = &self.table {
+            v.extend([t.x, t.y]);
+        }
+        v
+    }
+}
+
 /// A quantized model as a halo2 circuit. Without a witness it describes the
 /// circuit (for key generation); with one it is a proof's witness.
 #[derive(Clone)]
@@ -42,6 +68,7 @@ pub struct ModelCircuit {
     plan: Arc<Plan>,
     witness: Option<Arc<IntRun>>,
     tamper: Vec<Tamper>,
+    forge: Vec<Forge>,
     log: Option<Arc<std::sync::Mutex<Vec<CellRecord>>>>,
 }
 
@@ -53,6 +80,7 @@ impl ModelCircuit {
             plan,
             witness,
             tamper: vec![],
+            forge: vec![],
             log: None,
         }
     }
@@ -61,6 +89,17 @@ impl ModelCircuit {
     pub fn tampered(&self, t: &[Tamper]) -> Self {
         ModelCircuit {
             tamper: t.to_vec(),
+            ..self.clone()
+        }
+    }
+
+    /// The same circuit with advice cells set to chosen field elements (an
+    /// adversarial prover's witness): cells the layout writes get the
+    /// forged value instead, cells it leaves unassigned are written too.
+    /// Public values are whatever instance the caller proves or checks.
+    pub fn forged(&self, f: &[Forge]) -> Self {
+        ModelCircuit {
+            forge: f.to_vec(),
             ..self.clone()
         }
     }
@@ -83,6 +122,7 @@ impl ModelCircuit {
         ModelCircuit {
             witness: None,
             tamper: vec![],
+            forge: vec![],
             log: None,
             ..self.clone()
         }
@@ -97,6 +137,7 @@ impl Circuit<Fp> for ModelCircuit {
         ModelCircuit {
             witness: None,
             tamper: vec![],
+            forge: vec![],
             log: None,
             ..self.clone()
         }
@@ -167,10 +208,11 @@ impl Circuit<Fp> for ModelCircuit {
             t.load(&mut layouter, &list)?;
         }
         let table_ids: HashMap<NodeId, u64> = tables.iter().map(|(id, f)| (*id, f.id)).collect();
-        let assigner = Assigner::new(self.tamper.clone(), self.log.is_some());
-        let outputs = layouter.assign_region(
+        let assigner = Assigner::new(self.tamper.clone(), self.forge.clone(), self.log.is_some());
+        let (inputs, outputs) = layouter.assign_region(
             || "model",
             |mut region| {
+                assigner.start_pass();
                 let mut s = Synth {
                     g,
                     plan: &self.plan,
@@ -189,6 +231,11 @@ impl Circuit<Fp> for ModelCircuit {
             if let Ok(mut l) = log.lock() {
                 *l = assigner.take_log();
             }
+        }
+        // Public values, in the order of `instance_of`: every element of
+        // every graph input (by input index), then every output element.
+        for (cell, row) in &inputs {
+            layouter.constrain_instance(cell.cell(), config.instance, *row)?;
         }
         let offset: usize = g.inputs_list().iter().map(|&i| numel(g.shape(i))).sum();
         for (i, cell) in outputs.iter().enumerate() {
@@ -231,7 +278,13 @@ impl Synth<'_> {
         self.cells.get(&id).ok_or(Error::Synthesis)
     }
 
-    fn run(&mut self, region: &mut Region<'_, Fp>) -> Result<Vec<ACell>, Error> {
+    /// Lays out every node; returns the input cells with their instance
+    /// rows, and the output cells.
+    #[allow(clippy::type_complexity)]
+    fn run(
+        &mut self,
+        region: &mut Region<'_, Fp>,
+    ) -> Result<(Vec<(ACell, usize)>, Vec<ACell>), Error> {
         let zero = Value::known(Fp::zero());
         self.a.at(None, 0);
         if let Some(mac) = &self.cfg.mac {
@@ -243,7 +296,7 @@ impl Synth<'_> {
         }
         self.place_pads(region)?;
         let order = self.g.topo_order().map_err(|_| Error::Synthesis)?;
-        let mut input_row = 0;
+        let mut inputs = vec![];
         for id in order {
             let layout =
                 node_layout(self.g, id, self.plan.shape.mac_lanes).map_err(|_| Error::Synthesis)?;
@@ -252,7 +305,7 @@ impl Synth<'_> {
                 NodeLayout::Movement => self.movement(id)?,
                 NodeLayout::Dot(_) => self.dots(region, id)?,
                 NodeLayout::Arith(_) => self.arith(region, id)?,
-                NodeLayout::Rescale(specs) => self.rescales(region, id, &specs, &mut input_row)?,
+                NodeLayout::Rescale(specs) => self.rescales(region, id, &specs, &mut inputs)?,
                 NodeLayout::Max(_, d_bits) => self.maxes(region, id, d_bits)?,
                 NodeLayout::Table(_) => self.tables(region, id)?,
             };
@@ -267,11 +320,23 @@ impl Synth<'_> {
         if self.cur.rows(&self.plan.shape) != self.plan.rows {
             return Err(Error::Synthesis);
         }
+        // An adversarial witness may also fill cells the layout leaves empty.
+        let forges = self.a.unwritten_forges();
+        if !forges.is_empty() {
+            let cols = self.cfg.advice_columns();
+            for f in forges {
+                let col = cols
+                    .iter()
+                    .find(|&&c| column_index(c) == f.column)
+                    .ok_or(Error::Synthesis)?;
+                region.assign_advice(|| "forged", *col, f.row, || Value::known(f.value))?;
+            }
+        }
         let mut outs = vec![];
         for &o in self.g.outputs() {
             outs.extend(self.cells_of(o)?.iter().cloned());
         }
-        Ok(outs)
+        Ok((inputs, outs))
     }
 
     /// Constant cells for pad values: a dot product with no taps and the
@@ -411,49 +476,46 @@ impl Synth<'_> {
         let mut out = Vec::with_capacity(n);
         for e in 0..n {
             self.a.at(Some(id), e);
-            // operand j: a cell, or a constant folded into the coefficients
-            let operand = |j: usize| -> Result<(Option<&ACell>, i128), Error> {
-                let idx = maps[j][e];
+            // operand j: a cell, or a constant (folded into the coefficients)
+            let operand = |j: usize| -> Result<Operand<'_>, Error> {
+                let idx = *maps.get(j).and_then(|m| m.get(e)).ok_or(Error::Synthesis)?;
                 match (consts[j], cells[j]) {
-                    (Some(c), _) => Ok((None, i128::from(c[idx]))),
-                    (None, Some(v)) => Ok((Some(v.get(idx).ok_or(Error::Synthesis)?), 0)),
+                    (Some(c), _) => Ok(Operand::Const(i128::from(
+                        *c.get(idx).ok_or(Error::Synthesis)?,
+                    ))),
+                    (None, Some(v)) => Ok(Operand::Cell(v.get(idx).ok_or(Error::Synthesis)?)),
                     (None, None) => Err(Error::Synthesis),
                 }
             };
             let op = match g.op(id) {
-                Op::Mul => {
-                    let ((a, _), (b, _)) = (operand(0)?, operand(1)?);
-                    ArithOp {
-                        a,
-                        b,
-                        coef: [1, 0, 0, 0],
-                    }
-                }
+                Op::Mul => ArithOp {
+                    a: operand(0)?,
+                    b: operand(1)?,
+                    coef: [1, 0, 0, 0],
+                },
                 Op::Add { .. } | Op::Sub { .. } => {
                     let sign = if matches!(g.op(id), Op::Sub { .. }) {
                         -1
                     } else {
                         1
                     };
-                    let ((a, ca), (b, cb)) = (operand(0)?, operand(1)?);
                     ArithOp {
-                        a,
-                        b,
-                        coef: [
-                            0,
-                            i128::from(a.is_some()),
-                            sign * i128::from(b.is_some()),
-                            ca + sign * cb,
-                        ],
+                        a: operand(0)?,
+                        b: operand(1)?,
+                        coef: [0, 1, sign, 0],
                     }
                 }
                 Op::Rescale { mult, shift, .. } => {
                     let m = i128::from(if mult.len() == 1 { mult[0] } else { mult[e] });
-                    let (a, _) = operand(0)?;
+                    let k = shift.unsigned_abs();
+                    let scaled = m
+                        .checked_shl(k)
+                        .filter(|v| (v >> k) == m)
+                        .ok_or(Error::Synthesis)?;
                     ArithOp {
-                        a,
-                        b: None,
-                        coef: [0, m << shift.unsigned_abs(), 0, 0],
+                        a: operand(0)?,
+                        b: Operand::Const(0),
+                        coef: [0, scaled, 0, 0],
                     }
                 }
                 _ => return Err(Error::Synthesis),
@@ -473,7 +535,7 @@ impl Synth<'_> {
         region: &mut Region<'_, Fp>,
         id: NodeId,
         specs: &[crate::chips::rescale::RescaleSpec],
-        input_row: &mut usize,
+        inputs: &mut Vec<(ACell, usize)>,
     ) -> Result<Vec<ACell>, Error> {
         let t = self.plan.range_bits;
         let mut out = Vec::with_capacity(specs.len());
@@ -484,6 +546,15 @@ impl Synth<'_> {
             Some(self.cells_of(self.g.inputs(id)[0])?.clone())
         };
         let x_id = if is_input { id } else { self.g.inputs(id)[0] };
+        // Instance rows of an input: after every element of the inputs
+        // before it in input-index order (the order of `instance_of`).
+        let input_offset: usize = if is_input {
+            let list = self.g.inputs_list();
+            let pos = list.iter().position(|&i| i == id).ok_or(Error::Synthesis)?;
+            list[..pos].iter().map(|&i| numel(self.g.shape(i))).sum()
+        } else {
+            0
+        };
         for (e, spec) in specs.iter().enumerate() {
             self.a.at(Some(id), e);
             let rows = spec.rows(t).ok_or(Error::Synthesis)?;
@@ -491,16 +562,14 @@ impl Synth<'_> {
             let x = match &xs {
                 Some(v) => v.get(e).cloned().ok_or(Error::Synthesis)?,
                 None => {
-                    let col = self.cfg.rescale.lanes[lane].x;
-                    let inst = *input_row;
-                    *input_row += 1;
-                    region.assign_advice_from_instance(
-                        || "input",
-                        self.cfg.instance,
-                        inst,
-                        col,
-                        row,
-                    )?
+                    // A graph input: the lane's x cell holds the public
+                    // value, bound to its instance row after the region.
+                    let col = self.cfg.rescale.lanes.get(lane).ok_or(Error::Synthesis)?.x;
+                    let cell =
+                        self.a
+                            .advice(region, "input.x", col, row, self.val(id, e).map(fp64))?;
+                    inputs.push((cell.clone(), input_offset + e));
+                    cell
                 }
             };
             let x_int = self.val(x_id, e).map(i128::from);

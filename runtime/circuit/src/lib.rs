@@ -14,6 +14,7 @@
 
 #![warn(missing_docs)]
 
+pub mod adversary;
 pub mod analysis;
 mod assign;
 pub mod chips;
@@ -24,7 +25,7 @@ pub mod plan;
 pub mod prover;
 mod shape;
 
-pub use assign::{column_index, CellRecord, Tamper};
+pub use assign::{column_index, CellRecord, Forge, Tamper};
 pub use circuit::{instance_of, ModelCircuit};
 pub use plan::{plan, Plan};
 pub use shape::{

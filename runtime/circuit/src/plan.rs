@@ -166,24 +166,43 @@ pub fn rescale_spec(
     let (l, h) = (BigInt::from(lo), BigInt::from(hi));
     let slack = (&l - &qmin).max(&qmax - &h).max(BigInt::zero());
     let clamp = slack.is_positive();
-    let s_bits = if clamp { bits(&(slack - 1u32)) } else { 0 };
-    let (y_bits, check_hi) = if !clamp {
-        (0, false)
-    } else {
+    if clamp {
+        let s_bits = bits(&(slack - 1u32));
         let w = &h - &l;
-        let b = bits(&w);
-        let pow2 = (&w + 1u32).is_positive() && ((&w + 1u32) & &w).is_zero();
-        (b, !pow2)
+        if w.is_negative() {
+            return Err(CircuitError::Unsupported(format!(
+                "rescale clamp lo = {lo} > hi = {hi}"
+            )));
+        }
+        let pow2 = ((&w + 1u32) & &w).is_zero();
+        return Ok(RescaleSpec {
+            mnum,
+            n,
+            lo,
+            hi,
+            clamp,
+            s_bits,
+            y_bits: bits(&w),
+            check_hi: !pow2,
+        });
+    }
+    // The clamp cannot fire: `y = q` lies in `[qmin, qmax]`, and checking
+    // `0 <= y - qmin < 2^bits(qmax - qmin)` bounds it (which is what makes
+    // `q` and the remainder unique; see the chip's uniqueness note).
+    let (Some(ylo), Some(yhi)) = (qmin.to_i64(), qmax.to_i64()) else {
+        return Err(CircuitError::Unsupported(
+            "rescale output range beyond i64".into(),
+        ));
     };
     Ok(RescaleSpec {
         mnum,
         n,
-        lo,
-        hi,
+        lo: ylo,
+        hi: yhi,
         clamp,
-        s_bits,
-        y_bits,
-        check_hi,
+        s_bits: 0,
+        y_bits: bits(&(qmax - qmin)),
+        check_hi: false,
     })
 }
 
@@ -193,6 +212,11 @@ fn input_spec(lo: &BigInt, hi: &BigInt) -> Result<RescaleSpec, CircuitError> {
         return Err(CircuitError::Unsupported("input range beyond i64".into()));
     };
     let w = BigInt::from(h) - BigInt::from(l);
+    if w.is_negative() {
+        return Err(CircuitError::Unsupported(format!(
+            "input range [{l}, {h}] is empty"
+        )));
+    }
     let pow2 = ((&w + 1u32) & &w).is_zero();
     Ok(RescaleSpec {
         mnum: 1,
@@ -201,15 +225,16 @@ fn input_spec(lo: &BigInt, hi: &BigInt) -> Result<RescaleSpec, CircuitError> {
         hi: h,
         clamp: false,
         s_bits: 0,
-        y_bits: bits(&w).max(1),
+        y_bits: bits(&w),
         check_hi: !pow2,
     })
 }
 
 /// True for a rescale the circuit checks as a linear relation: no right
-/// shift and a clamp bound analysis proves inactive.
+/// shift and a clamp bound analysis proves inactive, so `y = x * M` is
+/// fixed by its (determined) input with no range check.
 pub fn is_linear(spec: &RescaleSpec) -> bool {
-    spec.n == 0 && !spec.clamp && spec.y_bits == 0
+    spec.n == 0 && !spec.clamp
 }
 
 /// How `id` is laid out, with the widths its lookups use.

@@ -2,6 +2,13 @@
 //! `out = alpha * a * b + beta * a + gamma * b + delta` with the
 //! coefficients in fixed columns. It checks `x * y` (square activations),
 //! `a + b`, `a - b`, additions of constants and exact scalings.
+//!
+//! **Uniqueness.** Every operand is either a copy of a cell (equality
+//! constraint) or a constant that [`ArithInstructions::apply`] folds into
+//! the fixed coefficients, so an operand cell that is not a copy has a zero
+//! coefficient in every term. Given the operand cells, `out` has
+//! coefficient 1 in the gate, so exactly one value satisfies it: the
+//! runtime's.
 
 use halo2_proofs::circuit::{Region, Value};
 use halo2_proofs::pasta::Fp;
@@ -33,14 +40,53 @@ pub struct ArithConfig {
     pub q: Column<Fixed>,
 }
 
-/// An elementwise operation: operand cells (or none) and coefficients.
+/// An operand of an elementwise operation.
+#[derive(Clone, Copy, Debug)]
+pub enum Operand<'a> {
+    /// A cell (copied into the lane with an equality constraint).
+    Cell(&'a ACell),
+    /// A constant (folded into the fixed coefficients).
+    Const(i128),
+}
+
+/// An elementwise operation: operands and coefficients.
 pub struct ArithOp<'a> {
     /// First operand.
-    pub a: Option<&'a ACell>,
+    pub a: Operand<'a>,
     /// Second operand.
-    pub b: Option<&'a ACell>,
+    pub b: Operand<'a>,
     /// `[alpha, beta, gamma, delta]` as integers.
     pub coef: [i128; 4],
+}
+
+impl ArithOp<'_> {
+    /// The lane's coefficients with constant operands folded in, and the
+    /// operand cells left: `alpha*a*b + beta*a + gamma*b + delta` is the
+    /// same value, and a missing cell has coefficient 0 in every term.
+    pub fn folded(&self) -> ([Fp; 4], Option<&ACell>, Option<&ACell>) {
+        let [mut al, mut be, mut ga, mut de] = self.coef.map(fp);
+        let a = match self.a {
+            Operand::Cell(c) => Some(c),
+            Operand::Const(ca) => {
+                let ca = fp(ca);
+                ga += al * ca;
+                de += be * ca;
+                (al, be) = (Fp::zero(), Fp::zero());
+                None
+            }
+        };
+        let b = match self.b {
+            Operand::Cell(c) => Some(c),
+            Operand::Const(cb) => {
+                let cb = fp(cb);
+                be += al * cb;
+                de += ga * cb;
+                (al, ga) = (Fp::zero(), Fp::zero());
+                None
+            }
+        };
+        ([al, be, ga, de], a, b)
+    }
 }
 
 /// What layers ask of the arith chip.
@@ -90,7 +136,10 @@ impl ArithConfig {
                     let b = m.query_advice(l.b, Rotation::cur());
                     let out = m.query_advice(l.out, Rotation::cur());
                     let [al, be, ga, de] = l.coef.map(|c| m.query_fixed(c));
-                    vec![q * (out - (al * a.clone() * b.clone() + be * a + ga * b + de))]
+                    vec![(
+                        "out = alpha * a * b + beta * a + gamma * b + delta",
+                        q * (out - (al * a.clone() * b.clone() + be * a + ga * b + de)),
+                    )]
                 },
             );
         }
@@ -129,18 +178,19 @@ impl ArithInstructions for ArithConfig {
         op: &ArithOp<'_>,
         value: Value<Fp>,
     ) -> Result<ACell, Error> {
-        let l = &self.lanes[lane];
+        let l = self.lanes.get(lane).ok_or(Error::Synthesis)?;
         let zero = Value::known(Fp::zero());
-        match op.a {
+        let (coef, ca, cb) = op.folded();
+        match ca {
             Some(c) => a.copy(region, "arith.a", c, l.a, row)?,
             None => a.advice(region, "arith.unused", l.a, row, zero)?,
         };
-        match op.b {
+        match cb {
             Some(c) => a.copy(region, "arith.b", c, l.b, row)?,
             None => a.advice(region, "arith.unused", l.b, row, zero)?,
         };
-        for (c, v) in l.coef.iter().zip(op.coef) {
-            region.assign_fixed(|| "coef", *c, row, || Value::known(fp(v)))?;
+        for (c, v) in l.coef.iter().zip(coef) {
+            region.assign_fixed(|| "coef", *c, row, || Value::known(v))?;
         }
         a.advice(region, "arith.out", l.out, row, value)
     }

@@ -5,6 +5,11 @@
 //! Gate `acc = cont * acc_prev + bias + sum_i x_i * w_i` on every used row:
 //! a dot product starts on a row with `cont = 0` (and its bias), continues
 //! on rows with `cont = 1`, and its value is the `acc` of its last row.
+//!
+//! **Uniqueness.** Every lane input is a copy of a determined cell, or a
+//! padding cell whose weight is 0; `acc` has coefficient 1 on every row, so
+//! given the inputs each row's `acc` (and hence the dot product) has
+//! exactly one value: the runtime's.
 
 use halo2_proofs::circuit::{Region, Value};
 use halo2_proofs::pasta::Fp;
@@ -77,7 +82,10 @@ impl MacConfig {
             for i in 0..x.len() {
                 sum = sum + m.query_advice(x[i], Rotation::cur()) * m.query_fixed(w[i]);
             }
-            vec![q * (acc_cur - sum)]
+            vec![(
+                "acc = cont * acc_prev + bias + sum x_i * w_i",
+                q * (acc_cur - sum),
+            )]
         });
         MacConfig {
             x,

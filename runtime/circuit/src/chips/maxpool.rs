@@ -4,6 +4,12 @@
 //! tap) and the running product `p = d` (first row) or `p = p_prev * d`
 //! ends at 0 on the last row (so `m` equals some tap): `m` is exactly the
 //! maximum, never a larger or smaller value.
+//!
+//! **Uniqueness.** Given the tap cells (copies of determined cells), `m`
+//! is an integer with `m - x_i` in `[0, 2^t)` for every tap and
+//! `prod (m - x_i) = 0`, so `m` is one of the taps and at least all of
+//! them: the maximum. `d` and `p` then follow linearly. The width `t`
+//! covers the input range, so the honest witness always fits.
 
 use halo2_proofs::circuit::{Region, Value};
 use halo2_proofs::pasta::Fp;
@@ -83,10 +89,16 @@ impl MaxConfig {
                 let (first, last) = (v.query_fixed(g.first), v.query_fixed(g.last));
                 let not_first = one - first.clone();
                 vec![
-                    q.clone() * (d.clone() - (m.clone() - x)),
-                    q.clone() * not_first.clone() * (m - m_prev),
-                    q.clone() * (p.clone() - d * (first + not_first * p_prev)),
-                    q * last * p,
+                    ("d = m - x", q.clone() * (d.clone() - (m.clone() - x))),
+                    (
+                        "m = m_prev inside a window",
+                        q.clone() * not_first.clone() * (m - m_prev),
+                    ),
+                    (
+                        "p = d * (first ? 1 : p_prev)",
+                        q.clone() * (p.clone() - d * (first + not_first * p_prev)),
+                    ),
+                    ("last: p = 0", q * last * p),
                 ]
             },
         );

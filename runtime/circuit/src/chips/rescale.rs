@@ -1,18 +1,29 @@
 //! Rescale chip: the IR's `rescale`, `y = clamp(floor((x*M + 2^(n-1)) / 2^n), lo, hi)`.
 //!
 //! With `q` the unclamped quotient, the chip proves
-//! `x*M + half = q * pow + r` with `0 <= r < 2^n` (a range lookup), and the
-//! clamp with a direction `d` in `{-1, 0, 1}` and a slack `s >= 0` (a range
-//! lookup): `q = y + d*(s + 1)` when `d != 0` and `q = y` with `s = 0` when
-//! `d = 0`, `y = lo` when `d = -1`, `y = hi` when `d = 1`, and
-//! `0 <= y - lo < 2^b` (plus `hi - y >= 0` when `hi - lo + 1` is not a power
-//! of two). So no prover can pick a wrong remainder, a wrong ReLU output or
-//! a wrong saturation, and the witness is unique (a value exactly at a
-//! bound has `d = 0`). Values wider than the table (`T` bits) use a second
-//! row holding their high limb. When bound analysis proves the clamp
-//! inactive, the slack is pinned to 0 (its lookup uses width 0), `y` is not
-//! range-checked, and `d != 0` would need `q` outside the proven range.
-
+//! `x*M + half = q * 2^n + r` with `0 <= r < 2^n` (a range lookup), and the
+//! clamp with a direction `d` and a slack `s >= 0` (a range lookup):
+//! `q = y + d*(s + 1)`, `d` in `{-c, 0, c}` where the fixed `c` is 1 only
+//! when bound analysis says the clamp can fire (so `d = 0` otherwise: graph
+//! inputs and unclamped rescales), `s = 0` when `d = 0`, `y = lo` when
+//! `d = -1`, `y = hi` when `d = 1`. `y` is always range-checked:
+//! `0 <= y - lo < 2^b` (plus `hi - y >= 0` on a second row when the clamp
+//! range `hi - lo + 1` is not a power of two); `lo == hi` gives `b = 0`, so
+//! `y = lo`. For a rescale whose clamp cannot fire, `[lo, hi]` is the range
+//! bound analysis proves for `y` (one-sided check, which is enough below).
+//!
+//! **Uniqueness.** Given the input cell `x` (an integer of the proven
+//! range, or for a graph input any field element), exactly one assignment
+//! of `y, d, s, r, yr` (and their second-row limbs) satisfies the gate and
+//! the lookups, and it is the integer runtime's: every term of
+//! `q = y + d*(s+1)` is then an integer of a range far below `p / 2^n`, so
+//! `x*M + half = q*2^n + r` with `0 <= r < 2^n` fixes `q` and `r` as the
+//! floor division over the integers (no fractional `q' = q + k/2^n` exists,
+//! since `y` is bounded); the three branches of `d` are disjoint (`d = 0`
+//! needs `lo <= q <= hi`, `d = 1` needs `q > hi`, `d = -1` needs `q < lo`),
+//! and each fixes `y` and `s`. A public input (`M = 1`, `n = 0`, `c = 0`)
+//! must therefore satisfy `y = x` with `lo <= x <= hi`. Values wider than
+//! the table (`T` bits) use a second row holding their high limb.
 use halo2_proofs::circuit::{Region, Value};
 use halo2_proofs::pasta::Fp;
 use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Expression, Fixed};
@@ -51,8 +62,8 @@ pub struct RescaleLane {
     pub tags: [Column<Fixed>; 3],
     /// Coefficients of the next row's limbs of `r`, `s`, `yr` (0 or `2^T`).
     pub limb: [Column<Fixed>; 3],
-    /// 1 when `y - lo` is range-checked.
-    pub check_y: Column<Fixed>,
+    /// 1 when the clamp can change a value (`d` may be non-zero).
+    pub clamp: Column<Fixed>,
     /// 1 when the next row's `yr` holds `hi - y`.
     pub check_hi: Column<Fixed>,
     /// Enables the gates on an element's first row.
@@ -66,15 +77,19 @@ pub struct RescaleSpec {
     pub mnum: i128,
     /// `max(n, 0)`.
     pub n: u32,
-    /// Clamp bounds.
+    /// Lower clamp bound; when `clamp` is false, the least value bound
+    /// analysis proves for `y`.
     pub lo: i64,
-    /// Clamp bounds.
+    /// Upper clamp bound; when `clamp` is false, the largest value bound
+    /// analysis proves for `y`.
     pub hi: i64,
-    /// Whether the clamp can change a value (bound analysis).
+    /// Whether the clamp can change a value (bound analysis). When false
+    /// the circuit forces `d = 0`.
     pub clamp: bool,
     /// Bits of the slack `|q - y| - 1` of a clamped value.
     pub s_bits: u32,
-    /// Bits of `y - lo` (0: not checked).
+    /// Bits of the range check `0 <= y - lo < 2^y_bits` (always made; 0
+    /// forces `y = lo`).
     pub y_bits: u32,
     /// Whether `hi - y` needs its own check (range not a power of two).
     pub check_hi: bool,
@@ -173,33 +188,49 @@ fn configure_lane(meta: &mut ConstraintSystem<Fp>, table: RangeTableConfig) -> R
         hi: fix(),
         tags: [fix(), fix(), fix()],
         limb: [fix(), fix(), fix()],
-        check_y: fix(),
+        clamp: fix(),
         check_hi: fix(),
         q: meta.fixed_column(),
     };
     let c = l.clone();
-    meta.create_gate("x*M + half = (y + d*(s+1)) * 2^n + r; d in {-1,0,1}; s = 0 unless d != 0; y = lo if d = -1; y = hi if d = 1; y - lo = yr; hi - y = yr_next", move |m| {
+    meta.create_gate("rescale", move |m| {
         let q = m.query_fixed(c.q);
-        let cur = |m: &mut halo2_proofs::plonk::VirtualCells<'_, Fp>, col| m.query_advice(col, Rotation::cur());
+        let cur = |m: &mut halo2_proofs::plonk::VirtualCells<'_, Fp>, col| {
+            m.query_advice(col, Rotation::cur())
+        };
         let (x, y, d) = (cur(m, c.x), cur(m, c.y), cur(m, c.d));
         let limb = |m: &mut halo2_proofs::plonk::VirtualCells<'_, Fp>, col, i: usize| {
-            m.query_advice(col, Rotation::cur()) + m.query_fixed(c.limb[i]) * m.query_advice(col, Rotation::next())
+            m.query_advice(col, Rotation::cur())
+                + m.query_fixed(c.limb[i]) * m.query_advice(col, Rotation::next())
         };
         let (r, s, yr) = (limb(m, c.r, 0), limb(m, c.s, 1), limb(m, c.yr, 2));
         let yr_next = m.query_advice(c.yr, Rotation::next());
-        let [mnum, pow, half, lo, hi, check_y, check_hi] =
-            [c.mnum, c.pow, c.half, c.lo, c.hi, c.check_y, c.check_hi].map(|f| m.query_fixed(f));
+        let [mnum, pow, half, lo, hi, clamp, check_hi] =
+            [c.mnum, c.pow, c.half, c.lo, c.hi, c.clamp, c.check_hi].map(|f| m.query_fixed(f));
         let one = Expression::Constant(Fp::one());
         let dm1 = d.clone() - one.clone();
         let dp1 = d.clone() + one.clone();
+        let qd = |e: Expression<Fp>| q.clone() * e;
         vec![
-            q.clone() * (x * mnum + half - (y.clone() + d.clone() * s.clone() + d.clone()) * pow - r),
-            q.clone() * (d.clone() * dm1.clone() * dp1.clone()),
-            q.clone() * ((one - d.clone() * d.clone()) * s),
-            q.clone() * (d.clone() * dm1 * (y.clone() - lo.clone())),
-            q.clone() * (d * dp1 * (y.clone() - hi.clone())),
-            q.clone() * check_y * (y.clone() - lo - yr),
-            q * check_hi * (yr_next - (hi - y)),
+            (
+                "x*M + half = (y + d*(s+1)) * 2^n + r",
+                qd(x * mnum + half - (y.clone() + d.clone() * s.clone() + d.clone()) * pow - r),
+            ),
+            (
+                "d in {-c, 0, c}",
+                qd(d.clone() * (d.clone() - clamp.clone()) * (d.clone() + clamp)),
+            ),
+            ("s = 0 unless d != 0", qd((one - d.clone() * d.clone()) * s)),
+            (
+                "d = -1 => y = lo",
+                qd(d.clone() * dm1 * (y.clone() - lo.clone())),
+            ),
+            ("d = 1 => y = hi", qd(d * dp1 * (y.clone() - hi.clone()))),
+            ("y - lo = yr", qd(y.clone() - lo - yr)),
+            (
+                "check_hi => hi - y = yr_next",
+                qd(check_hi * (yr_next - (hi - y))),
+            ),
         ]
     });
     for (i, col) in [l.r, l.s, l.yr].into_iter().enumerate() {
@@ -268,17 +299,7 @@ impl RescaleInstructions for RescaleConfig {
         a.advice(region, "rescale.d", l.d, row, aux.map(|a| fp(a.1)))?;
         a.advice(region, "rescale.r", l.r, row, r0.map(fp))?;
         a.advice(region, "rescale.s", l.s, row, s0.map(fp))?;
-        a.advice(
-            region,
-            "rescale.yr",
-            l.yr,
-            row,
-            if spec.y_bits > 0 {
-                y0.map(fp)
-            } else {
-                Value::known(Fp::zero())
-            },
-        )?;
+        a.advice(region, "rescale.yr", l.yr, row, y0.map(fp))?;
         let tag = |b: u32| if b > t { t } else { b };
         let hi_tag = |b: u32| b.saturating_sub(t);
         let fixed = |region: &mut Region<'_, Fp>, col, at, v: Fp| {
@@ -289,8 +310,7 @@ impl RescaleInstructions for RescaleConfig {
         fixed(region, l.half, row, fp(half))?;
         fixed(region, l.lo, row, fp64(spec.lo))?;
         fixed(region, l.hi, row, fp64(spec.hi))?;
-        let y_tag = if spec.y_bits > 0 { tag(spec.y_bits) } else { 0 };
-        for (i, b) in [tag(spec.n), tag(spec.s_bits), y_tag]
+        for (i, b) in [tag(spec.n), tag(spec.s_bits), tag(spec.y_bits)]
             .into_iter()
             .enumerate()
         {
@@ -309,7 +329,7 @@ impl RescaleInstructions for RescaleConfig {
                 limb_coef(spec.y_bits)
             },
         )?;
-        fixed(region, l.check_y, row, Fp::from(u64::from(spec.y_bits > 0)))?;
+        fixed(region, l.clamp, row, Fp::from(u64::from(spec.clamp)))?;
         fixed(region, l.check_hi, row, Fp::from(u64::from(spec.check_hi)))?;
         if rows == 2 {
             let nx = row + 1;
