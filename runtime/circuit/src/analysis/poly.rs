@@ -35,6 +35,7 @@ fn normalize(terms: Vec<(Vec<Var>, Fp)>) -> Poly {
     }
 }
 
+#[allow(clippy::should_implement_trait)]
 impl Poly {
     /// The constant `c`.
     pub fn constant(c: Fp) -> Self {

@@ -49,6 +49,7 @@ pub struct Table {
     pub rows: Vec<Vec<Fp>>,
     keys: Vec<Vec<[u8; 32]>>,
     set: HashSet<Vec<[u8; 32]>>,
+    #[allow(clippy::type_complexity)]
     index: RefCell<HashMap<u64, HashMap<Vec<[u8; 32]>, Vec<u32>>>>,
 }
 
