@@ -20,15 +20,10 @@ pub struct Tamper {
     pub delta: i64,
 }
 
-/// The index halo2 gave an advice column (from its `Debug` form, since
-/// `Column::index` is private in halo2_proofs 0.4).
+/// The index halo2 gave an advice column (`Column::index`, public in the
+/// vendored halo2; see ZKC-PATCH.md).
 pub fn column_index(col: Column<Advice>) -> usize {
-    let d = format!("{col:?}");
-    d.split("index: ")
-        .nth(1)
-        .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(usize::MAX)
+    col.index()
 }
 
 /// One advice cell the circuit wrote: which chip, column and row, and for

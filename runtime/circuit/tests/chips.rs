@@ -6,78 +6,24 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
-
 use halo2_proofs::pasta::Fp;
-use zkc_circuit::{field, prover, CellRecord, ModelCircuit, Tamper};
-use zkc_ir::{Graph, NodeId};
+use zkc_circuit::{field, prover, CellRecord, Tamper};
 
-/// A quantized graph from float IR text (synthetic calibration, 8 bits).
-fn quantized(text: &str) -> Graph {
-    let mut g = zkc_ir::parse_graph(text).unwrap();
-    zkc_passes::Pipeline::float()
-        .run(&mut g, |_, _| {})
-        .unwrap();
-    let cal = zkc_passes::calibrate(&g, &zkc_passes::synthetic_samples(&g, 16, 1)).unwrap();
-    zkc_passes::Pipeline::quantize(zkc_passes::QuantConfig::default(), cal)
-        .run(&mut g, |_, _| {})
-        .unwrap();
-    g
-}
-
-struct Case {
-    g: Graph,
-    c: ModelCircuit,
-    inst: Vec<Fp>,
-    cells: Vec<CellRecord>,
-    run: zkc_runtime::IntRun,
-}
+type Case = common::Logged;
 
 fn case(text: &str, inputs: Option<Vec<Vec<i64>>>) -> Case {
-    let g = quantized(text);
+    let g = common::quantized_text(text);
     let x = inputs.unwrap_or_else(|| common::inputs(&g, 7));
-    let (c, inst) = common::circuit(&g, &x);
-    let log = Arc::new(Mutex::new(vec![]));
-    prover::mock(&c.logging(log.clone()), &inst).expect("the honest trace satisfies the circuit");
-    let cells = log.lock().unwrap().clone();
-    let run = zkc_runtime::run_int(&g, &x).unwrap();
-    Case {
-        g,
-        c,
-        inst,
-        cells,
-        run,
-    }
+    Case::new(g, &x)
 }
 
-impl Case {
-    fn node(&self, name: &str) -> NodeId {
-        self.g
-            .ids()
-            .into_iter()
-            .find(|&id| self.g.node(id).name == name)
-            .unwrap_or_else(|| panic!("no node {name}"))
-    }
-    /// The cells with `role` of element `e` of node `name`.
-    fn cells(&self, name: &str, role: &str, e: usize) -> Vec<CellRecord> {
-        self.cells_of(self.node(name), role, e)
-    }
-    fn cells_of(&self, id: NodeId, role: &str, e: usize) -> Vec<CellRecord> {
-        self.cells
-            .iter()
-            .filter(|r| r.node == Some(id) && r.role == role && r.element == e)
-            .cloned()
-            .collect()
-    }
-    fn cell(&self, name: &str, role: &str, e: usize) -> CellRecord {
-        self.cells(name, role, e)
-            .into_iter()
-            .next()
-            .unwrap_or_else(|| panic!("no {role} cell for {name}[{e}]"))
-    }
-    fn value(&self, name: &str, e: usize) -> i64 {
-        self.run.value(self.node(name)).unwrap()[e]
-    }
+/// Mock checks of tampered witnesses.
+trait Tampering {
+    fn failures(&self, tamper: &[Tamper], inst: &[Fp]) -> Vec<String>;
+    fn assert_rejected(&self, what: &str, tamper: &[Tamper]) -> Vec<String>;
+}
+
+impl Tampering for Case {
     /// Failures of the circuit with `tamper` applied and instance `inst`.
     fn failures(&self, tamper: &[Tamper], inst: &[Fp]) -> Vec<String> {
         prover::mock_failures(&self.c.tampered(tamper), inst).unwrap()

@@ -7,68 +7,29 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
-
 use halo2_proofs::arithmetic::Field;
 use halo2_proofs::dev::metadata;
 use halo2_proofs::dev::VerifyFailure;
 use halo2_proofs::pasta::Fp;
-use zkc_circuit::{adversary, field, CellRecord, CircuitShape, Forge, ModelCircuit};
-use zkc_ir::{Graph, NodeId};
+use zkc_circuit::{adversary, field, CircuitShape, Forge};
 
-struct Case {
-    g: Graph,
-    c: ModelCircuit,
-    inst: Vec<Fp>,
-    cells: Vec<CellRecord>,
-    run: zkc_runtime::IntRun,
-}
+type Case = common::Logged;
 
 /// A case from quantized IR text: the honest witness must satisfy the
 /// circuit (MockProver), and its cells are logged.
 fn case(text: &str, x: Vec<Vec<i64>>) -> Case {
-    let g = common::from_text(text);
-    let (c, inst) = common::circuit(&g, &x);
-    let log = Arc::new(Mutex::new(vec![]));
-    let f = adversary::mock_verify(&c.logging(log.clone()), &inst).unwrap();
-    assert!(f.is_empty(), "the honest witness fails: {f:?}");
-    let cells = log.lock().unwrap().clone();
-    let run = zkc_runtime::run_int(&g, &x).unwrap();
-    Case {
-        g,
-        c,
-        inst,
-        cells,
-        run,
-    }
+    Case::new(common::from_text(text), &x)
 }
 
-impl Case {
-    fn node(&self, name: &str) -> NodeId {
-        self.g
-            .ids()
-            .into_iter()
-            .find(|&id| self.g.node(id).name == name)
-            .unwrap_or_else(|| panic!("no node {name}"))
-    }
-    /// The cells with `role` of element `e` of node `name`, in row order.
-    fn cells(&self, name: &str, role: &str, e: usize) -> Vec<CellRecord> {
-        let id = self.node(name);
-        let mut v: Vec<CellRecord> = self
-            .cells
-            .iter()
-            .filter(|r| r.node == Some(id) && r.role == role && r.element == e)
-            .cloned()
-            .collect();
-        v.sort_by_key(|r| (r.row, r.column));
-        v
-    }
-    fn cell(&self, name: &str, role: &str, e: usize) -> CellRecord {
-        self.cells(name, role, e)
-            .into_iter()
-            .next()
-            .unwrap_or_else(|| panic!("no {role} cell for {name}[{e}]"))
-    }
+/// Forged witnesses of a case.
+trait Forging {
+    fn forge(&self, name: &str, role: &str, e: usize, value: Fp) -> Forge;
+    fn shape(&self) -> CircuitShape;
+    fn failures(&self, forged: &[Forge], inst: &[Fp]) -> Vec<VerifyFailure>;
+    fn real_accepted(&self, forged: &[Forge], inst: &[Fp]) -> bool;
+}
+
+impl Forging for Case {
     fn forge(&self, name: &str, role: &str, e: usize, value: Fp) -> Forge {
         let r = self.cell(name, role, e);
         Forge {
@@ -76,9 +37,6 @@ impl Case {
             row: r.row,
             value,
         }
-    }
-    fn value(&self, name: &str, e: usize) -> i64 {
-        self.run.value(self.node(name)).unwrap()[e]
     }
     fn shape(&self) -> CircuitShape {
         self.c.plan().shape

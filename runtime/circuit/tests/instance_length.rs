@@ -24,21 +24,9 @@ const MLP: &str = "graph mlp {
   output %4
 }";
 
-fn quantized(text: &str) -> zkc_ir::Graph {
-    let mut g = zkc_ir::parse_graph(text).unwrap();
-    zkc_passes::Pipeline::float()
-        .run(&mut g, |_, _| {})
-        .unwrap();
-    let cal = zkc_passes::calibrate(&g, &zkc_passes::synthetic_samples(&g, 16, 1)).unwrap();
-    zkc_passes::Pipeline::quantize(zkc_passes::QuantConfig::default(), cal)
-        .run(&mut g, |_, _| {})
-        .unwrap();
-    g
-}
-
 #[test]
 fn verify_rejects_a_padded_or_truncated_instance() {
-    let g = quantized(MLP);
+    let g = common::quantized_text(MLP);
     let x = vec![vec![40, -20, 30, 10]];
     let run = zkc_runtime::run_int(&g, &x).unwrap();
     let inst = instance_of(&g, &run).unwrap();

@@ -75,3 +75,82 @@ pub fn circuit(g: &Graph, inputs: &[Vec<i64>]) -> (ModelCircuit, Vec<halo2_proof
         inst,
     )
 }
+
+/// A quantized graph from float IR text (synthetic calibration, 8 bits).
+pub fn quantized_text(text: &str) -> Graph {
+    let mut g = zkc_ir::parse_graph(text).unwrap();
+    Pipeline::float().run(&mut g, |_, _| {}).unwrap();
+    let cal = calibrate(&g, &synthetic_samples(&g, 16, 1)).unwrap();
+    Pipeline::quantize(QuantConfig::default(), cal)
+        .run(&mut g, |_, _| {})
+        .unwrap();
+    g
+}
+
+/// A circuit with its honest witness (which must satisfy it: MockProver),
+/// its public values, trace and every advice cell it writes.
+pub struct Logged {
+    pub g: Graph,
+    pub c: ModelCircuit,
+    pub inst: Vec<halo2_proofs::pasta::Fp>,
+    pub cells: Vec<zkc_circuit::CellRecord>,
+    pub run: zkc_runtime::IntRun,
+}
+
+impl Logged {
+    /// Lays out `g` on inputs `x`; panics unless the honest witness passes.
+    pub fn new(g: Graph, x: &[Vec<i64>]) -> Self {
+        let (c, inst) = circuit(&g, x);
+        let log = Arc::new(std::sync::Mutex::new(vec![]));
+        let f = zkc_circuit::adversary::mock_verify(&c.logging(log.clone()), &inst).unwrap();
+        assert!(f.is_empty(), "the honest witness fails: {f:?}");
+        let cells = log.lock().unwrap().clone();
+        let run = zkc_runtime::run_int(&g, x).unwrap();
+        Logged {
+            g,
+            c,
+            inst,
+            cells,
+            run,
+        }
+    }
+    /// The node named `name`.
+    pub fn node(&self, name: &str) -> zkc_ir::NodeId {
+        self.g
+            .ids()
+            .into_iter()
+            .find(|&id| self.g.node(id).name == name)
+            .unwrap_or_else(|| panic!("no node {name}"))
+    }
+    /// The cells with `role` of element `e` of node `id`, by row then column.
+    pub fn cells_of(
+        &self,
+        id: zkc_ir::NodeId,
+        role: &str,
+        e: usize,
+    ) -> Vec<zkc_circuit::CellRecord> {
+        let mut v: Vec<_> = self
+            .cells
+            .iter()
+            .filter(|r| r.node == Some(id) && r.role == role && r.element == e)
+            .cloned()
+            .collect();
+        v.sort_by_key(|r| (r.row, r.column));
+        v
+    }
+    /// The cells with `role` of element `e` of node `name`.
+    pub fn cells(&self, name: &str, role: &str, e: usize) -> Vec<zkc_circuit::CellRecord> {
+        self.cells_of(self.node(name), role, e)
+    }
+    /// The first cell with `role` of element `e` of node `name`.
+    pub fn cell(&self, name: &str, role: &str, e: usize) -> zkc_circuit::CellRecord {
+        self.cells(name, role, e)
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| panic!("no {role} cell for {name}[{e}]"))
+    }
+    /// The trace value of element `e` of node `name`.
+    pub fn value(&self, name: &str, e: usize) -> i64 {
+        self.run.value(self.node(name)).unwrap()[e]
+    }
+}
