@@ -11,9 +11,10 @@
 //!   the inputs of a chip instance determine exactly one assignment of its
 //!   other cells, equal to the integer runtime's value.
 //!
-//! The solver's [`solve::Mode::Determine`] (radix rule, case splits) is the
-//! groundwork for a whole-model determinacy check, not written yet.
+//! - [`determinacy`] checks a whole model: the verifier's values (fixed
+//!   cells, public inputs) determine every variable of the circuit.
 
+pub mod determinacy;
 pub mod linear;
 pub mod poly;
 pub mod record;
@@ -75,4 +76,20 @@ pub fn check_uniqueness(
             .push(format!("{label}: incomplete circuit: {v}"));
     }
     Ok(rep)
+}
+
+/// Records the circuit of `g` (planned as `zkc_circuit::plan` does, with
+/// the witness of `inputs`) and runs the whole-model [`determinacy`] check.
+pub fn check_determinacy(
+    g: &Graph,
+    inputs: &[Vec<i64>],
+) -> Result<determinacy::Report, CircuitError> {
+    let plan = crate::plan(g)?;
+    let run = zkc_runtime::run_int(g, inputs).map_err(|e| CircuitError::Invalid(e.to_string()))?;
+    let inst =
+        instance_of(g, &run).ok_or_else(|| CircuitError::Invalid("no public values".into()))?;
+    let c = ModelCircuit::new(Arc::new(g.clone()), Arc::new(plan), Some(Arc::new(run)));
+    let rec = record::record(&c, &inst, record::input_rows(g))?;
+    let sys = system::System::build(&rec)?;
+    Ok(determinacy::check(&sys, Some(g)))
 }

@@ -154,7 +154,8 @@ fn div_exact(a: &[Fp], b: &[Fp]) -> U {
 
 /// The distinct roots in `Fp` of the polynomial with coefficients `f`
 /// (lowest degree first). `None` for the zero polynomial (every element is
-/// a root).
+/// a root). Results of degree 2 and more are memoized per thread (the same
+/// constraint recurs at many rows).
 pub fn roots(f: &[Fp]) -> Option<Vec<Fp>> {
     let f = trim(f.to_vec());
     match f.len() {
@@ -163,12 +164,29 @@ pub fn roots(f: &[Fp]) -> Option<Vec<Fp>> {
         2 => return Some(vec![-f[0] * f[1].invert().unwrap()]),
         _ => {}
     }
+    let k: Vec<[u8; 32]> = f.iter().map(super::record::key).collect();
+    if let Some(r) = MEMO.with(|m| m.borrow().get(&k).cloned()) {
+        return Some(r);
+    }
     let g = root_part(&f);
     let mut out = vec![];
     if g.len() > 1 {
         split(g, &mut out, &half_p_minus_1());
     }
+    MEMO.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.len() >= 1 << 16 {
+            m.clear();
+        }
+        m.insert(k, out.clone());
+    });
     Some(out)
+}
+
+type Memo = std::cell::RefCell<std::collections::HashMap<Vec<[u8; 32]>, Vec<Fp>>>;
+
+thread_local! {
+    static MEMO: Memo = Memo::default();
 }
 
 #[cfg(test)]

@@ -348,6 +348,28 @@ impl<'a, 's> Local<'a, 's> {
         }
         let i = self.index[&vs[0]];
         let coef = lin[0].1;
+        if self.mode == Mode::Determine {
+            // a v + c0 = t over the table's integer hull (a = +-1)
+            let (Some(a), Some(c0i)) = (to_i128(coef), to_i128(c0)) else {
+                return Ok((false, None));
+            };
+            if a.abs() != 1 {
+                return Ok((false, None));
+            }
+            if let Some((tl, th)) = table.hull(&known, j) {
+                let (x, y) = ((tl - c0i) * a, (th - c0i) * a);
+                let b = (x.min(y), x.max(y));
+                let nb = match bounds[i] {
+                    Some(o) => (o.0.max(b.0), o.1.min(b.1)),
+                    None => b,
+                };
+                if nb.0 > nb.1 {
+                    return Err(());
+                }
+                bounds[i] = Some(nb);
+            }
+            return Ok((false, None));
+        }
         let inv = coef.invert().unwrap();
         let mut vals: Vec<Fp> = rows
             .iter()
@@ -355,16 +377,6 @@ impl<'a, 's> Local<'a, 's> {
             .collect();
         vals.sort_by_key(super::record::key);
         vals.dedup();
-        if self.mode == Mode::Determine {
-            if let Some(b) = interval(&vals) {
-                let nb = match bounds[i] {
-                    Some(o) => (o.0.max(b.0), o.1.min(b.1)),
-                    None => b,
-                };
-                bounds[i] = Some(nb);
-            }
-            return Ok((false, None));
-        }
         Ok((false, Some(Cand::Values(i, vals))))
     }
 
@@ -466,14 +478,6 @@ impl<'a, 's> Local<'a, 's> {
         }
         Ok(true)
     }
-}
-
-/// The integer interval `vals` covers exactly, if it is one.
-pub fn interval(vals: &[Fp]) -> Option<Bound> {
-    let mut ints: Vec<i128> = vals.iter().map(|v| to_i128(*v)).collect::<Option<_>>()?;
-    ints.sort_unstable();
-    let (lo, hi) = (*ints.first()?, *ints.last()?);
-    (hi.checked_sub(lo)? + 1 == ints.len() as i128).then_some((lo, hi))
 }
 
 /// The integer of `x` (signed), for messages.

@@ -5,13 +5,16 @@
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 use halo2_proofs::arithmetic::Field;
 use halo2_proofs::pasta::Fp;
 use halo2_proofs::plonk::Expression;
 
+use super::linear::Bound;
 use super::poly::{Poly, Var};
 use super::record::{key, CellAt, Kind, Recorded};
+use crate::field::to_i128;
 use crate::CircuitError;
 
 /// A gate constraint at one row.
@@ -50,7 +53,18 @@ pub struct Table {
     keys: Vec<Vec<[u8; 32]>>,
     set: HashSet<Vec<[u8; 32]>>,
     #[allow(clippy::type_complexity)]
-    index: RefCell<HashMap<u64, HashMap<Vec<[u8; 32]>, Vec<u32>>>>,
+    index: RefCell<HashMap<u64, HashMap<Vec<[u8; 32]>, Rc<Vec<u32>>>>>,
+    #[allow(clippy::type_complexity)]
+    hulls: RefCell<HashMap<(u64, Vec<[u8; 32]>, usize), Option<Bound>>>,
+}
+
+fn mask_of(known: &[Option<Fp>]) -> u64 {
+    known
+        .iter()
+        .enumerate()
+        .filter(|(_, k)| k.is_some())
+        .map(|(i, _)| 1u64 << i)
+        .sum()
 }
 
 impl Table {
@@ -61,22 +75,19 @@ impl Table {
             rows,
             keys,
             index: RefCell::new(HashMap::new()),
+            hulls: RefCell::new(HashMap::new()),
         }
     }
     /// True when `t` is a row of the table.
     pub fn contains(&self, t: &[Fp]) -> bool {
         self.set.contains(&t.iter().map(key).collect::<Vec<_>>())
     }
-    /// The rows whose components equal the known components.
-    pub fn matching(&self, known: &[Option<Fp>]) -> Vec<u32> {
-        let mask: u64 = known
-            .iter()
-            .enumerate()
-            .filter(|(_, k)| k.is_some())
-            .map(|(i, _)| 1u64 << i)
-            .sum();
+    /// The rows whose components equal the known components (shared, not
+    /// copied: index built once per set of known components).
+    pub fn matching(&self, known: &[Option<Fp>]) -> Rc<Vec<u32>> {
+        let mask = mask_of(known);
         if mask == 0 {
-            return (0..self.rows.len() as u32).collect();
+            return Rc::new((0..self.rows.len() as u32).collect());
         }
         let want: Vec<[u8; 32]> = known.iter().flatten().map(key).collect();
         let mut idx = self.index.borrow_mut();
@@ -89,9 +100,32 @@ impl Table {
                     .collect();
                 m.entry(sel).or_default().push(r as u32);
             }
-            m
+            m.into_iter().map(|(k, v)| (k, Rc::new(v))).collect()
         });
         m.get(&want).cloned().unwrap_or_default()
+    }
+    /// The smallest integer interval holding component `j` of every row
+    /// matching the known components (`None`: no row, or a component that
+    /// is not a small integer). Cached.
+    pub fn hull(&self, known: &[Option<Fp>], j: usize) -> Option<Bound> {
+        let k = (
+            mask_of(known),
+            known.iter().flatten().map(key).collect::<Vec<_>>(),
+            j,
+        );
+        if let Some(h) = self.hulls.borrow().get(&k) {
+            return *h;
+        }
+        let rows = self.matching(known);
+        let h = (|| {
+            let vals: Vec<i128> = rows
+                .iter()
+                .map(|&r| to_i128(self.rows[r as usize][j]))
+                .collect::<Option<_>>()?;
+            Some((*vals.iter().min()?, *vals.iter().max()?))
+        })();
+        self.hulls.borrow_mut().insert(k, h);
+        h
     }
 }
 
