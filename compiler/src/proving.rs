@@ -279,9 +279,10 @@ impl From<ShapeInfo> for CircuitShape {
 }
 
 /// Reads `setup.json` and checks it against the artifact: the digest of
-/// `quantized.ir` (as read now) and the plan `p` of the model (`k`, shape,
-/// range-table width, number of public values).
-fn read_setup(dir: &Path, p: &Plan) -> Result<SetupInfo> {
+/// `quantized.ir` (as read now), then plans the model with the recorded
+/// shape and range-table width (no search: verify stays fast) and checks
+/// `k` and the number of public values against that plan.
+fn read_setup(dir: &Path, g: &Graph) -> Result<(SetupInfo, Plan)> {
     let s = read_setup_file(dir)?;
     if s.quantized_ir_digest != crate::artifact::quantized_ir_digest(dir)? {
         return Err(art(
@@ -289,17 +290,18 @@ fn read_setup(dir: &Path, p: &Plan) -> Result<SetupInfo> {
             "setup.json was made for another quantized.ir (its digest differs): the key in it and in vk.bin is not this model's; run `zkc setup` again",
         ));
     }
-    if s.k != p.k
-        || s.shape != ShapeInfo::from(p.shape)
-        || s.range_bits != p.range_bits
-        || s.instance_len != p.instance_len
-    {
-        return Err(art(
+    let mismatch = || {
+        art(
             dir,
             "setup.json does not match the compiled model (k, circuit shape, range bits or public values); run `zkc setup` again",
-        ));
+        )
+    };
+    let p = zkc_circuit::plan::plan_for(g, CircuitShape::from(s.shape), s.range_bits)
+        .map_err(|_| mismatch())?;
+    if s.k != p.k || s.shape != ShapeInfo::from(p.shape) || s.instance_len != p.instance_len {
+        return Err(mismatch());
     }
-    Ok(s)
+    Ok((s, p))
 }
 
 /// Loads the verifying key (for the shape in `setup.json`) and checks its
@@ -342,8 +344,7 @@ pub fn prove(
     stage: &dyn Fn(&str),
 ) -> Result<(ProofFile, Timings)> {
     let m = Model::load(dir)?;
-    let p = plan_of(&m.quant)?;
-    let s = read_setup(dir, &p)?;
+    let (s, p) = read_setup(dir, &m.quant)?;
     let x = crate::data::read_input(input, &m.manifest.inputs)?;
     let (q_in, _) = m.quantize_inputs(&x)?;
     let run = zkc_runtime::run_int(&m.quant, &q_in)?;
@@ -475,8 +476,7 @@ pub fn verify(
     // plan; vk.bin must have setup.json's fingerprint (load_vk). Only a
     // vk.bin and setup.json both hand-made for this artifact get past these
     // checks, and `--recompute-key` catches those too.
-    let p = plan_of(&m.quant)?;
-    let s = read_setup(dir, &p)?;
+    let (s, p) = read_setup(dir, &m.quant)?;
     let f = read_proof(proof_path)?;
     if f.model != m.manifest.model {
         return Err(bad_proof(

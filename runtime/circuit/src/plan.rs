@@ -541,6 +541,19 @@ fn cost(p: &Plan) -> u64 {
     (1u64 << p.k) * units as u64
 }
 
+/// Plans `g` with a given shape and range-table width (the choice
+/// [`plan`] made when the key was generated, as `setup.json` records it):
+/// the same layout as [`plan`] gives for that choice, without the search.
+pub fn plan_for(g: &Graph, shape: CircuitShape, t: u32) -> Result<Plan, CircuitError> {
+    let prepared = prepare(g, shape.mac_lanes)?;
+    plan_with(&prepared, shape, t).ok_or_else(|| {
+        CircuitError::Unsupported(format!(
+            "the model does not fit {} with a {t}-bit range table",
+            shape.describe()
+        ))
+    })
+}
+
 /// Plans `g`: tries lane counts and range widths and keeps the cheapest.
 pub fn plan(g: &Graph) -> Result<Plan, CircuitError> {
     let has = |f: &dyn Fn(&Op) -> bool| g.ids().into_iter().any(|id| f(g.op(id)));
