@@ -439,3 +439,81 @@ fn bad_artifacts_and_options() {
     );
     assert_fails(&out, &["nope.json"], &d.join("c.zkc"));
 }
+
+/// Training-mode Dropout and BatchNormalization are refused with zkc's own
+/// message naming the node and the fix; inference Dropout (training_mode
+/// false, or absent) is the identity.
+#[test]
+fn training_mode_is_refused() {
+    use common::pb::{model, model_with_attrs, tensor};
+    let d = tempdir("training");
+    let bool_t = |name: &str, v: u8| tensor(name, &[], 9, &[v], None); // BOOL
+    let f32_t = |name: &str, v: &[f32]| {
+        let raw: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+        tensor(name, &[v.len() as i64], 1, &raw, None)
+    };
+    let ratio = f32_t("ratio", &[0.5]);
+    let cases: Vec<(&str, Vec<u8>, Option<&[&str]>)> = vec![
+        (
+            "dropout_train.onnx",
+            model(
+                &[("Dropout", &["x", "ratio", "train"], "y")],
+                &[("x", Some(&[1, 4]))],
+                &[ratio.clone(), bool_t("train", 1)],
+                "y",
+            ),
+            Some(&["Dropout", "node_y", "training mode", "model.eval()"]),
+        ),
+        (
+            "dropout_eval.onnx",
+            model(
+                &[("Dropout", &["x", "ratio", "train"], "y")],
+                &[("x", Some(&[1, 4]))],
+                &[ratio.clone(), bool_t("train", 0)],
+                "y",
+            ),
+            None,
+        ),
+        (
+            "dropout_plain.onnx",
+            model(&[("Dropout", &["x"], "y")], &[("x", Some(&[1, 4]))], &[], "y"),
+            None,
+        ),
+        (
+            "bn_train.onnx",
+            model_with_attrs(
+                &[(
+                    "BatchNormalization",
+                    &["x", "s", "b", "m", "v"],
+                    "y",
+                    &[("training_mode", 1)],
+                )],
+                &[("x", Some(&[1, 2, 3, 3]))],
+                &[
+                    f32_t("s", &[1.0, 1.0]),
+                    f32_t("b", &[0.0, 0.0]),
+                    f32_t("m", &[0.0, 0.0]),
+                    f32_t("v", &[1.0, 1.0]),
+                ],
+                "y",
+            ),
+            Some(&["BatchNormalization", "node_y", "training_mode=1", "model.eval()"]),
+        ),
+    ];
+    for (file, bytes, refusal) in cases {
+        let m = write_model(&d, file, &bytes);
+        let out_dir = d.join(format!("{file}.zkc"));
+        let out = zkc(
+            &["compile", m.to_str().unwrap(), "-o", out_dir.to_str().unwrap()],
+            &d,
+        );
+        match refusal {
+            Some(needles) => assert_fails(&out, needles, &out_dir),
+            None => assert!(
+                out.status.success(),
+                "{file}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        }
+    }
+}

@@ -18,7 +18,12 @@ fn bundled_models_have_their_pinned_verifying_keys() {
     let mut lines = vec![];
     for (name, onnx) in common::models() {
         let opts = QuantOptions {
-            calibration: Some(common::root().join("models").join(&name).join("calibration.json")),
+            calibration: Some(
+                common::root()
+                    .join("models")
+                    .join(&name)
+                    .join("calibration.json"),
+            ),
             ..Default::default()
         };
         let a = compile(&onnx, &opts).unwrap_or_else(|e| panic!("{name}: {e}"));

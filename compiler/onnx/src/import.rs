@@ -102,6 +102,7 @@ pub fn import_bytes(bytes: &[u8], file: &str, name: &str) -> Result<Imported, Fr
             file: file.to_string(),
             reason,
         })?;
+    refuse_training_mode(graph_proto, file)?;
     let model = analysed_model(&proto, file)?;
     let mut imp = Importer {
         file: file.to_string(),
@@ -237,6 +238,25 @@ pub(crate) fn node_name(n: &NodeProto) -> String {
     } else {
         n.output.first().cloned().unwrap_or_default()
     }
+}
+
+/// Refuses a BatchNormalization in training mode before tract sees it
+/// (tract's own error, "Wrong number of outputs", names neither the cause
+/// nor the fix).
+fn refuse_training_mode(g: &tract_onnx::pb::GraphProto, file: &str) -> Result<(), FrontendError> {
+    for n in g.node.iter().filter(|n| n.op_type == "BatchNormalization") {
+        let training = crate::attrs::int(n, "training_mode", 0).unwrap_or(1) != 0
+            || n.output.iter().skip(1).any(|o| !o.is_empty());
+        if training {
+            return Err(FrontendError::Unsupported {
+                op: n.op_type.clone(),
+                node: node_name(n),
+                file: file.to_string(),
+                detail: format!(": {}", crate::ops_table::TRAINING_BATCH_NORM),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Every value name some node or graph output reads.

@@ -101,6 +101,12 @@ impl From<FrontendError> for MapErr {
     }
 }
 
+/// Refusal of a Dropout in training mode.
+const TRAINING_DROPOUT: &str = "training mode (random dropout) is not supported; export the model in eval mode (model.eval())";
+
+/// Refusal of a BatchNormalization in training mode.
+pub(crate) const TRAINING_BATCH_NORM: &str = "training_mode=1 (batch statistics) is not supported; export the model in eval mode (model.eval())";
+
 /// Maps one ONNX node.
 pub(crate) fn map_node(imp: &mut Importer, n: &NodeProto, name: &str) -> Result<Mapped, MapErr> {
     let fe = MapErr::Model;
@@ -139,7 +145,22 @@ pub(crate) fn map_node(imp: &mut Importer, n: &NodeProto, name: &str) -> Result<
     };
 
     match n.op_type.as_str() {
-        "Identity" | "Dropout" => Ok(Mapped::Alias(Val::Node(input(imp, 0)?))),
+        "Identity" => Ok(Mapped::Alias(Val::Node(input(imp, 0)?))),
+        "Dropout" => {
+            // inference Dropout is the identity; training mode drops values
+            // at random, which no proof can reproduce
+            if attrs::int(n, "is_test", 1)? == 0 {
+                return Err(TRAINING_DROPOUT.into());
+            }
+            if n.input.get(2).is_some_and(|s| !s.is_empty()) {
+                let t = konst(imp, 2)
+                    .ok_or("its training_mode input is not a constant; export the model in eval mode (model.eval())")?;
+                if tensor_i64(&t)?.iter().any(|&v| v != 0) {
+                    return Err(TRAINING_DROPOUT.into());
+                }
+            }
+            Ok(Mapped::Alias(Val::Node(input(imp, 0)?)))
+        }
         "Cast" => {
             let to = attrs::int(n, "to", 1)?;
             // TensorProto.DataType: FLOAT=1, FLOAT16=10, DOUBLE=11, BFLOAT16=16
@@ -308,7 +329,7 @@ pub(crate) fn map_node(imp: &mut Importer, n: &NodeProto, name: &str) -> Result<
         }
         "BatchNormalization" => {
             if attrs::int(n, "training_mode", 0)? != 0 {
-                return Err("training_mode=1 is not supported".into());
+                return Err(TRAINING_BATCH_NORM.into());
             }
             let epsilon = attrs::float(n, "epsilon", 1e-5)?;
             let mut ins = vec![];
