@@ -453,7 +453,8 @@ fn training_mode_is_refused() {
         tensor(name, &[v.len() as i64], 1, &raw, None)
     };
     let ratio = f32_t("ratio", &[0.5]);
-    let cases: Vec<(&str, Vec<u8>, Option<&[&str]>)> = vec![
+    type Case<'a> = (&'a str, Vec<u8>, Option<&'a [&'a str]>);
+    let cases: Vec<Case> = vec![
         (
             "dropout_train.onnx",
             model(
@@ -476,7 +477,12 @@ fn training_mode_is_refused() {
         ),
         (
             "dropout_plain.onnx",
-            model(&[("Dropout", &["x"], "y")], &[("x", Some(&[1, 4]))], &[], "y"),
+            model(
+                &[("Dropout", &["x"], "y")],
+                &[("x", Some(&[1, 4]))],
+                &[],
+                "y",
+            ),
             None,
         ),
         (
@@ -497,14 +503,24 @@ fn training_mode_is_refused() {
                 ],
                 "y",
             ),
-            Some(&["BatchNormalization", "node_y", "training_mode=1", "model.eval()"]),
+            Some(&[
+                "BatchNormalization",
+                "node_y",
+                "training_mode=1",
+                "model.eval()",
+            ]),
         ),
     ];
     for (file, bytes, refusal) in cases {
         let m = write_model(&d, file, &bytes);
         let out_dir = d.join(format!("{file}.zkc"));
         let out = zkc(
-            &["compile", m.to_str().unwrap(), "-o", out_dir.to_str().unwrap()],
+            &[
+                "compile",
+                m.to_str().unwrap(),
+                "-o",
+                out_dir.to_str().unwrap(),
+            ],
             &d,
         );
         match refusal {

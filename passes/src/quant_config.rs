@@ -6,8 +6,10 @@ use zkc_ir::{Graph, NodeId, Op};
 
 use crate::PassError;
 
-/// Bits of a bias (signed), per DESIGN.md: exact enough not to matter.
-pub const BIAS_BITS: u32 = 32;
+/// Bits of a bias or add/sub constant (signed): as wide as bound analysis
+/// allows a value to be ([`crate::analyze_bounds::MAX_VALUE_BITS`]), so a
+/// bias stays exact at the accumulator's precision (DESIGN.md).
+pub const BIAS_BITS: u32 = crate::analyze_bounds::MAX_VALUE_BITS as u32;
 
 /// Quantization settings (DESIGN.md, "Numeric semantics").
 #[derive(Clone, Debug, PartialEq, Eq)]

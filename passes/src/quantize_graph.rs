@@ -15,8 +15,11 @@
 //!   keeps `b_w` significant bits but all are stored at the finest channel's
 //!   scale, at most 8 bits finer than the per-tensor scale, so the type
 //!   stays one scale per tensor);
-//! - biases: at `f_x + f_w` (the accumulator's scale) in 32 bits;
-//! - constant operands of add/sub: at the other operand's scale;
+//! - biases: exactly at `f_x + f_w` (the accumulator's scale), in up to
+//!   [`BIAS_BITS`] bits (bound analysis then checks the accumulator);
+//! - constant operands of add/sub: at the other operand's scale, likewise;
+//! - a constant that does not fit is an error naming it, never a silent
+//!   clamp;
 //! - max_pool, relu, clip and data movement keep their input's scale.
 //!
 //! Identity: `v ≈ q * 2^-f` with error at most `2^-(f+1)` inside the range.
@@ -60,13 +63,26 @@ fn frac_for(m: f32, bits: u32) -> Result<i32, PassError> {
     frac_bits_for(f64::from(m), bits).map_err(|e| err(e.to_string()))
 }
 
-/// Quantizes float values at `frac` into `[lo, hi]`.
-fn quantize_all(v: &[f32], frac: i32, (lo, hi): (i64, i64)) -> Result<Vec<i64>, PassError> {
+/// Quantizes float values at `frac` into `[lo, hi]`; a value that does
+/// not fit is an error naming `what` (never a silent clamp: DESIGN.md,
+/// "Numeric semantics").
+fn quantize_all(
+    v: &[f32],
+    frac: i32,
+    (lo, hi): (i64, i64),
+    what: &dyn Fn() -> String,
+) -> Result<Vec<i64>, PassError> {
     v.iter()
         .map(|&x| {
-            quantize(f64::from(x), frac, lo, hi)
-                .map(|(q, _)| q)
-                .map_err(|e| err(e.to_string()))
+            let (q, clamped) =
+                quantize(f64::from(x), frac, lo, hi).map_err(|e| err(e.to_string()))?;
+            if clamped {
+                return Err(err(format!(
+                    "{}: {x} at scale 2^-{frac} is outside [{lo}, {hi}]",
+                    what()
+                )));
+            }
+            Ok(q)
         })
         .collect()
 }
@@ -187,17 +203,26 @@ impl QuantizeGraph {
                 fmax,
             ));
         }
-        let data = quantize_all(&v, f_tensor, sym)?;
+        let data = quantize_all(&v, f_tensor, sym, &|| {
+            format!("weight {} of {}", g.node(w).name, g.node(user).name)
+        })?;
         Ok((
             add_int_const(g, shape, data, f_tensor, g.node(w).name.clone())?,
             f_tensor,
         ))
     }
 
-    /// Quantizes a bias (float const) at `frac` in 32 bits.
+    /// Quantizes a bias (float const) exactly at `frac` (the accumulator's
+    /// scale) in [`BIAS_BITS`] bits; one that does not fit is an error.
     fn bias(&self, g: &mut Graph, user: NodeId, b: NodeId, frac: i32) -> Result<NodeId, PassError> {
         let v = float_const(g, b, user)?;
-        let data = quantize_all(&v, frac, range_of(BIAS_BITS))?;
+        let data = quantize_all(&v, frac, range_of(BIAS_BITS), &|| {
+            format!(
+                "bias {} of {} (at the accumulator's scale)",
+                g.node(b).name,
+                g.node(user).name
+            )
+        })?;
         add_int_const(g, g.shape(b).to_vec(), data, frac, g.node(b).name.clone())
     }
 }
@@ -259,7 +284,13 @@ impl Pass for QuantizeGraph {
                     if let Some(ci) = c {
                         let fo = frac(g, ins[1 - ci])?;
                         let v = float_const(g, ins[ci], id)?;
-                        let data = quantize_all(&v, fo, range_of(BIAS_BITS))?;
+                        let data = quantize_all(&v, fo, range_of(BIAS_BITS), &|| {
+                            format!(
+                                "constant {} of {} (at the other operand's scale)",
+                                g.node(ins[ci]).name,
+                                name
+                            )
+                        })?;
                         let cq = add_int_const(
                             g,
                             g.shape(ins[ci]).to_vec(),
@@ -285,14 +316,10 @@ impl Pass for QuantizeGraph {
                 Op::Relu | Op::Clip(_) | Op::MaxPool { .. } => frac(g, ins[0])?,
                 Op::Pad { pads, value } => {
                     let fx = frac(g, ins[0])?;
-                    let q = quantize(
-                        f64::from(*value),
-                        fx,
-                        i64::from(i32::MIN),
-                        i64::from(i32::MAX),
-                    )
-                    .map_err(|e| err(e.to_string()))?
-                    .0;
+                    // stored in the op as f32: exact up to 2^24
+                    let q = quantize_all(&[*value], fx, (-(1 << 24), 1 << 24), &|| {
+                        format!("pad value of {name}")
+                    })?[0];
                     g.node_mut(id).op = Op::Pad {
                         pads: pads.clone(),
                         value: q as f32,

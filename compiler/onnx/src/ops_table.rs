@@ -102,7 +102,8 @@ impl From<FrontendError> for MapErr {
 }
 
 /// Refusal of a Dropout in training mode.
-const TRAINING_DROPOUT: &str = "training mode (random dropout) is not supported; export the model in eval mode (model.eval())";
+const TRAINING_DROPOUT: &str =
+    "training mode (random dropout) is not supported; export the model in eval mode (model.eval())";
 
 /// Refusal of a BatchNormalization in training mode.
 pub(crate) const TRAINING_BATCH_NORM: &str = "training_mode=1 (batch statistics) is not supported; export the model in eval mode (model.eval())";

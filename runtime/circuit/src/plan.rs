@@ -359,6 +359,7 @@ fn pad_values(g: &Graph) -> BTreeSet<i64> {
 /// the other lanes and of the range width).
 pub struct Prepared {
     layouts: Vec<(NodeId, String, NodeLayout)>,
+    names: Vec<String>,
     macs: usize,
     function_rows: usize,
     pads: usize,
@@ -371,6 +372,7 @@ pub fn prepare(g: &Graph, mac_lanes: usize) -> Result<Prepared, CircuitError> {
         .topo_order()
         .map_err(|e| CircuitError::Unsupported(e.to_string()))?;
     let mut layouts = vec![];
+    let mut names = vec![];
     let (mut macs, mut function_rows) = (0, 1);
     for id in order {
         let l = node_layout(g, id, mac_lanes)?;
@@ -381,6 +383,7 @@ pub fn prepare(g: &Graph, mac_lanes: usize) -> Result<Prepared, CircuitError> {
             function_rows += values.len();
         }
         layouts.push((id, g.op(id).kind().to_string(), l));
+        names.push(g.node(id).name.clone());
     }
     let instance_len = g
         .inputs_list()
@@ -390,6 +393,7 @@ pub fn prepare(g: &Graph, mac_lanes: usize) -> Result<Prepared, CircuitError> {
         .sum();
     Ok(Prepared {
         layouts,
+        names,
         macs,
         function_rows,
         pads: pad_values(g).len(),
@@ -397,17 +401,20 @@ pub fn prepare(g: &Graph, mac_lanes: usize) -> Result<Prepared, CircuitError> {
     })
 }
 
-/// Plans with `shape` and range width `t`; `None` when a chip the model
-/// needs has no lanes or some check does not fit `t` bits.
-pub fn plan_with(p: &Prepared, shape: CircuitShape, t: u32) -> Option<Plan> {
+/// Plans with `shape` and range width `t`; `Err(reason)` when a chip the
+/// model needs has no lanes, some check does not fit `t` bits, or the
+/// circuit needs more than `2^MAX_K` rows (the reason names the op and the
+/// quantity).
+pub fn plan_with(p: &Prepared, shape: CircuitShape, t: u32) -> Result<Plan, String> {
     let mut cur = Cursors::new(&shape);
     let mut tags: BTreeSet<u32> = BTreeSet::from([0]);
     let mut by_op: BTreeMap<String, usize> = BTreeMap::new();
+    let no_lanes = |chip: &str| Err(format!("no {chip} lanes in {}", shape.describe()));
     if p.pads > 0 && shape.mac_lanes == 0 {
-        return None;
+        return no_lanes("mac");
     }
     cur.mac(p.pads);
-    for (_, kind, layout) in &p.layouts {
+    for ((_, kind, layout), name) in p.layouts.iter().zip(&p.names) {
         let before = (
             cur.mac,
             cur.arith,
@@ -419,7 +426,7 @@ pub fn plan_with(p: &Prepared, shape: CircuitShape, t: u32) -> Option<Plan> {
             NodeLayout::None | NodeLayout::Movement => {}
             NodeLayout::Dot(rows) => {
                 if shape.mac_lanes == 0 {
-                    return None;
+                    return no_lanes("mac");
                 }
                 rows.iter().for_each(|&r| {
                     cur.mac(r);
@@ -427,7 +434,7 @@ pub fn plan_with(p: &Prepared, shape: CircuitShape, t: u32) -> Option<Plan> {
             }
             NodeLayout::Arith(n) => {
                 if shape.arith_lanes == 0 {
-                    return None;
+                    return no_lanes("arith");
                 }
                 (0..*n).for_each(|_| {
                     cur.arith(shape.arith_lanes);
@@ -435,17 +442,30 @@ pub fn plan_with(p: &Prepared, shape: CircuitShape, t: u32) -> Option<Plan> {
             }
             NodeLayout::Rescale(specs) => {
                 if shape.rescale_lanes == 0 {
-                    return None;
+                    return no_lanes("rescale");
                 }
                 for s in specs {
-                    let rows = s.rows(t)?;
+                    let rows = s.rows(t).ok_or_else(|| {
+                        format!(
+                            "{kind} {name}: its rescale needs a {}-bit remainder, a {}-bit slack and a {}-bit output check{}, more than two {t}-bit rows allow",
+                            s.n,
+                            s.s_bits,
+                            s.y_bits,
+                            if s.check_hi { " with an upper check" } else { "" }
+                        )
+                    })?;
                     tags.extend(s.tags(t));
                     cur.rescale(rows);
                 }
             }
             NodeLayout::Max(windows, d_bits) => {
-                if shape.max_lanes == 0 || *d_bits > t {
-                    return None;
+                if shape.max_lanes == 0 {
+                    return no_lanes("max");
+                }
+                if *d_bits > t {
+                    return Err(format!(
+                        "{kind} {name}: its taps differ by up to {d_bits} bits, more than a {t}-bit range table holds"
+                    ));
                 }
                 tags.insert(*d_bits);
                 windows.iter().for_each(|&w| {
@@ -454,7 +474,7 @@ pub fn plan_with(p: &Prepared, shape: CircuitShape, t: u32) -> Option<Plan> {
             }
             NodeLayout::Table(n) => {
                 if shape.table_lanes == 0 {
-                    return None;
+                    return no_lanes("table");
                 }
                 (0..*n).for_each(|_| {
                     cur.table();
@@ -487,9 +507,30 @@ pub fn plan_with(p: &Prepared, shape: CircuitShape, t: u32) -> Option<Plan> {
         + 1;
     let k = (need.next_power_of_two().trailing_zeros()).max(4);
     if k > MAX_K {
-        return None;
+        let (what, n) = [
+            ("chip rows", rows),
+            ("range-table rows", range_rows),
+            ("function-table rows", p.function_rows),
+            ("public values", p.instance_len),
+        ]
+        .into_iter()
+        .max_by_key(|x| x.1)
+        .unwrap_or(("rows", need));
+        let top = by_op
+            .iter()
+            .max_by_key(|x| x.1)
+            .map(|(op, r)| format!(" ({op} ops use {r} of them)"))
+            .unwrap_or_default();
+        return Err(format!(
+            "{n} {what}{} need 2^{k} rows, more than 2^{MAX_K}",
+            if what == "chip rows" {
+                top
+            } else {
+                String::new()
+            }
+        ));
     }
-    Some(Plan {
+    Ok(Plan {
         shape,
         k,
         range_bits: t,
@@ -546,9 +587,9 @@ fn cost(p: &Plan) -> u64 {
 /// the same layout as [`plan`] gives for that choice, without the search.
 pub fn plan_for(g: &Graph, shape: CircuitShape, t: u32) -> Result<Plan, CircuitError> {
     let prepared = prepare(g, shape.mac_lanes)?;
-    plan_with(&prepared, shape, t).ok_or_else(|| {
+    plan_with(&prepared, shape, t).map_err(|why| {
         CircuitError::Unsupported(format!(
-            "the model does not fit {} with a {t}-bit range table",
+            "the model does not fit {} with a {t}-bit range table: {why}",
             shape.describe()
         ))
     })
@@ -560,6 +601,7 @@ pub fn plan(g: &Graph) -> Result<Plan, CircuitError> {
     let max_lanes = usize::from(has(&|o| matches!(o, Op::MaxPool { .. })));
     let table_lanes = usize::from(has(&|o| matches!(o, Op::Table { .. })));
     let mut best: Option<Plan> = None;
+    let mut why = String::new();
     for mac in MAC_LANE_CHOICES {
         let prepared = prepare(g, mac)?;
         for arith in ARITH_LANE_CHOICES {
@@ -572,13 +614,18 @@ pub fn plan(g: &Graph) -> Result<Plan, CircuitError> {
                     table_lanes,
                 };
                 for t in 8..=16 {
-                    if let Some(p) = plan_with(&prepared, shape, t) {
-                        let better = best
-                            .as_ref()
-                            .is_none_or(|b| (cost(&p), p.k) < (cost(b), b.k));
-                        if better {
-                            best = Some(p);
+                    match plan_with(&prepared, shape, t) {
+                        Ok(p) => {
+                            let better = best
+                                .as_ref()
+                                .is_none_or(|b| (cost(&p), p.k) < (cost(b), b.k));
+                            if better {
+                                best = Some(p);
+                            }
                         }
+                        // the widest table's reason: narrower ones fail first
+                        Err(e) if !e.starts_with("no ") => why = e,
+                        Err(_) => {}
                     }
                 }
             }
@@ -586,7 +633,7 @@ pub fn plan(g: &Graph) -> Result<Plan, CircuitError> {
     }
     best.ok_or_else(|| {
         CircuitError::Unsupported(format!(
-            "the model does not fit a circuit of at most 2^{MAX_K} rows"
+            "the model does not fit a circuit of at most 2^{MAX_K} rows: {why}"
         ))
     })
 }

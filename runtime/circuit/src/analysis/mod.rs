@@ -41,8 +41,11 @@ pub fn small_circuit(
     inputs: &[Vec<i64>],
 ) -> Result<(ModelCircuit, Vec<Fp>, IntRun), CircuitError> {
     let prepared = prepare(g, shape.mac_lanes)?;
-    let plan = plan_with(&prepared, shape, t).ok_or_else(|| {
-        CircuitError::Unsupported(format!("no plan with {} and t = {t}", shape.describe()))
+    let plan = plan_with(&prepared, shape, t).map_err(|why| {
+        CircuitError::Unsupported(format!(
+            "no plan with {} and t = {t}: {why}",
+            shape.describe()
+        ))
     })?;
     let run = zkc_runtime::run_int(g, inputs).map_err(|e| CircuitError::Invalid(e.to_string()))?;
     let inst =
