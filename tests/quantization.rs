@@ -167,3 +167,67 @@ fn biases_stay_exact_at_the_accumulator_scale() {
         let _ = std::fs::remove_dir_all(&d);
     }
 }
+
+/// ONNX cases once refused or wrong: Concat with a constant operand (was
+/// "no bound (unquantized value?)"), and Clip with min > max, whose output
+/// is `max` everywhere (was refused). Float and quantized outputs agree,
+/// and the integer trace satisfies the circuit.
+#[test]
+fn concat_with_a_constant_and_clip_with_min_above_max() {
+    use common::pb::{model_with_attrs, tensor, FLOAT};
+    let f32s = |v: &[f32]| -> Vec<u8> { v.iter().flat_map(|x| x.to_le_bytes()).collect() };
+    let scalar = |name: &str, v: f32| tensor(name, &[], FLOAT, &f32s(&[v]), None);
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "concat",
+            model_with_attrs(
+                &[("Concat", &["x", "c"], "y", &[("axis", 1)])],
+                &[("x", Some(&[1, 4]))],
+                &[tensor(
+                    "c",
+                    &[1, 3],
+                    FLOAT,
+                    &f32s(&[0.5, -0.25, 0.75]),
+                    None,
+                )],
+                "y",
+            ),
+        ),
+        (
+            "clip_empty",
+            model_with_attrs(
+                &[("Clip", &["x", "lo", "hi"], "y", &[])],
+                &[("x", Some(&[1, 4]))],
+                &[scalar("lo", 0.5), scalar("hi", -0.25)],
+                "y",
+            ),
+        ),
+    ];
+    let d = std::env::temp_dir().join(format!("zkc-onnx-cases-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    let x = vec![0.3f32, -0.9, 0.6, 0.1];
+    let cal = d.join("input.json");
+    std::fs::write(&cal, format!("{{\"input_data\": [{x:?}]}}")).unwrap();
+    for (name, bytes) in cases {
+        let onnx = d.join(format!("{name}.onnx"));
+        std::fs::write(&onnx, bytes).unwrap();
+        let m = model_at(&onnx, Some(cal.clone()), 8);
+        let inf = m.infer(std::slice::from_ref(&x)).unwrap();
+        if name == "clip_empty" {
+            assert!(inf.float[0].iter().all(|&v| v == -0.25), "{:?}", inf.float);
+        }
+        for (q, f) in inf.quant[0].iter().zip(&inf.float[0]) {
+            assert!((q - f).abs() <= 0.02, "{name}: quantized {q}, float {f}");
+        }
+        // and the runtime's trace satisfies the circuit
+        let plan = zkc_circuit::plan(&m.quant).unwrap();
+        let inst = zkc_circuit::instance_of(&m.quant, &inf.int_run).unwrap();
+        let c = zkc_circuit::ModelCircuit::new(
+            std::sync::Arc::new(m.quant.clone()),
+            std::sync::Arc::new(plan),
+            Some(std::sync::Arc::new(inf.int_run.clone())),
+        );
+        zkc_circuit::prover::mock(&c, &inst).unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -311,8 +311,32 @@ impl Pass for QuantizeGraph {
                 | Op::Tanh
                 | Op::LeakyRelu { .. }
                 | Op::AvgPool { .. }
-                | Op::GlobalAvgPool
-                | Op::Concat { .. } => self.act_frac(g, &fed, id)?,
+                | Op::GlobalAvgPool => self.act_frac(g, &fed, id)?,
+                Op::Concat { .. } => {
+                    // constant parts are quantized at the output's scale
+                    // (calibration covers them); insert_rescales aligns the rest
+                    let f_y = self.act_frac(g, &fed, id)?;
+                    let range = range_of(value_bits(&self.cfg, &fed, g, id));
+                    let mut new = ins.clone();
+                    for (slot, &c) in ins.iter().enumerate() {
+                        if g.const_tensor(c).is_none() {
+                            continue;
+                        }
+                        let v = float_const(g, c, id)?;
+                        let data = quantize_all(&v, f_y, range, &|| {
+                            format!("constant {} of {name}", g.node(c).name)
+                        })?;
+                        new[slot] = add_int_const(
+                            g,
+                            g.shape(c).to_vec(),
+                            data,
+                            f_y,
+                            g.node(c).name.clone(),
+                        )?;
+                    }
+                    g.set_inputs(id, &new).map_err(ir)?;
+                    f_y
+                }
                 Op::Relu | Op::Clip(_) | Op::MaxPool { .. } => frac(g, ins[0])?,
                 Op::Pad { pads, value } => {
                     let fx = frac(g, ins[0])?;

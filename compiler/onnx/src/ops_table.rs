@@ -323,9 +323,11 @@ pub(crate) fn map_node(imp: &mut Importer, n: &NodeProto, name: &str) -> Result<
             };
             let lo = bound(imp, 1, "min", f32::NEG_INFINITY)?;
             let hi = bound(imp, 2, "max", f32::INFINITY)?;
-            if lo > hi || lo.is_nan() || hi.is_nan() {
-                return Err(format!("Clip bounds [{lo}, {hi}] are empty").into());
+            if lo.is_nan() || hi.is_nan() {
+                return Err(format!("Clip bounds [{lo}, {hi}] are not numbers").into());
             }
+            // ONNX: min(max(x, lo), hi), so every output is `hi` when lo > hi
+            let lo = lo.min(hi);
             node(unary(imp, Op::Clip(Clamp { lo, hi }))?)
         }
         "BatchNormalization" => {

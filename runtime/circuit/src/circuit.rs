@@ -339,20 +339,11 @@ impl Synth<'_> {
         Ok((inputs, outs))
     }
 
-    /// Constant cells for pad values: a dot product with no taps and the
-    /// value as bias.
+    /// Constant cells for the values data movement places
+    /// ([`crate::plan::constant_values`]): a dot product with no taps and
+    /// the value as bias.
     fn place_pads(&mut self, region: &mut Region<'_, Fp>) -> Result<(), Error> {
-        let mut values: Vec<i64> = self
-            .g
-            .ids()
-            .into_iter()
-            .filter_map(|id| match self.g.op(id) {
-                Op::Pad { value, .. } => Some(*value as i64),
-                _ => None,
-            })
-            .collect();
-        values.sort_unstable();
-        values.dedup();
+        let values = crate::plan::constant_values(self.g);
         for v in values {
             let mac = self.cfg.mac.as_ref().ok_or(Error::Synthesis)?;
             let row = self.cur.mac(1);
@@ -373,11 +364,23 @@ impl Synth<'_> {
         };
         map.into_iter()
             .map(|s| match s {
-                geometry::Source::Input { input, index } => self
-                    .cells_of(ins[input as usize])?
-                    .get(index as usize)
-                    .cloned()
-                    .ok_or(Error::Synthesis),
+                geometry::Source::Input { input, index } => {
+                    let x = ins[input as usize];
+                    match self.g.const_tensor(x) {
+                        // a constant operand: the element's constant cell
+                        Some(t) => t
+                            .as_i64()
+                            .and_then(|v| v.get(index as usize))
+                            .and_then(|v| self.pads.get(v))
+                            .cloned()
+                            .ok_or(Error::Synthesis),
+                        None => self
+                            .cells_of(x)?
+                            .get(index as usize)
+                            .cloned()
+                            .ok_or(Error::Synthesis),
+                    }
+                }
                 geometry::Source::Pad => pad.clone().ok_or(Error::Synthesis),
             })
             .collect()

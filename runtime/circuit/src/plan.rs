@@ -345,14 +345,36 @@ pub struct Plan {
 }
 
 /// Constant cells (pad values) each take one MAC row.
-fn pad_values(g: &Graph) -> BTreeSet<i64> {
-    g.ids()
-        .into_iter()
-        .filter_map(|id| match g.op(id) {
-            Op::Pad { value, .. } => Some(*value as i64),
-            _ => None,
-        })
-        .collect()
+/// The integer constants data movement places in its output: pad values,
+/// and the elements of constant operands (a Concat with a constant part).
+/// Each gets one constant cell (a dot product with no taps and the value
+/// as bias), so a moved constant is a copy of a cell the verifying key
+/// fixes.
+pub fn constant_values(g: &Graph) -> BTreeSet<i64> {
+    let mut out = BTreeSet::new();
+    for id in g.ids() {
+        let op = g.op(id);
+        if let Op::Pad { value, .. } = op {
+            out.insert(*value as i64);
+        }
+        if matches!(
+            op,
+            Op::Reshape
+                | Op::Transpose { .. }
+                | Op::Concat { .. }
+                | Op::Pad { .. }
+                | Op::Slice { .. }
+                | Op::Gather { .. }
+                | Op::Resize { .. }
+        ) {
+            for &i in &g.inputs(id) {
+                if let Some(v) = g.const_tensor(i).and_then(|t| t.as_i64()) {
+                    out.extend(v.iter().copied());
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The per-node layouts of a graph for a MAC lane count (independent of
@@ -396,7 +418,7 @@ pub fn prepare(g: &Graph, mac_lanes: usize) -> Result<Prepared, CircuitError> {
         names,
         macs,
         function_rows,
-        pads: pad_values(g).len(),
+        pads: constant_values(g).len(),
         instance_len,
     })
 }
