@@ -168,16 +168,60 @@ fn biases_stay_exact_at_the_accumulator_scale() {
     }
 }
 
-/// ONNX cases once refused or wrong: Concat with a constant operand (was
-/// "no bound (unquantized value?)"), and Clip with min > max, whose output
-/// is `max` everywhere (was refused). Float and quantized outputs agree,
+/// ONNX cases once refused or wrong: equal initializers (Slice with
+/// `axes = steps`, was "slice bounds must be constant"; equal weights and
+/// zero biases, was "value b2 ... is not defined"), Concat with a constant
+/// operand (was "no bound (unquantized value?)"), and Clip with min > max,
+/// whose output is `max` everywhere (was refused). Float and quantized outputs agree,
 /// and the integer trace satisfies the circuit.
 #[test]
-fn concat_with_a_constant_and_clip_with_min_above_max() {
+fn onnx_cases_once_refused() {
     use common::pb::{model_with_attrs, tensor, FLOAT};
     let f32s = |v: &[f32]| -> Vec<u8> { v.iter().flat_map(|x| x.to_le_bytes()).collect() };
     let scalar = |name: &str, v: f32| tensor(name, &[], FLOAT, &f32s(&[v]), None);
+    let i64s = |name: &str, v: &[i64]| {
+        tensor(
+            name,
+            &[v.len() as i64],
+            common::pb::INT64,
+            &common::pb::i64s(v),
+            None,
+        )
+    };
+    let w: Vec<f32> = (0..16).map(|i| (i as f32 - 7.5) / 10.0).collect();
     let cases: Vec<(&str, Vec<u8>)> = vec![
+        (
+            // equal initializers (tract merges them into one node)
+            "slice_equal_inits",
+            model_with_attrs(
+                &[("Slice", &["x", "s", "e", "a", "st"], "y", &[])],
+                &[("x", Some(&[1, 4]))],
+                &[
+                    i64s("s", &[1]),
+                    i64s("e", &[3]),
+                    i64s("a", &[1]),
+                    i64s("st", &[1]),
+                ],
+                "y",
+            ),
+        ),
+        (
+            "equal_weights_and_biases",
+            model_with_attrs(
+                &[
+                    ("Gemm", &["x", "w1", "b1"], "h", &[]),
+                    ("Gemm", &["h", "w2", "b2"], "y", &[]),
+                ],
+                &[("x", Some(&[1, 4]))],
+                &[
+                    tensor("w1", &[4, 4], FLOAT, &f32s(&w), None),
+                    tensor("w2", &[4, 4], FLOAT, &f32s(&w), None),
+                    tensor("b1", &[4], FLOAT, &f32s(&[0.0; 4]), None),
+                    tensor("b2", &[4], FLOAT, &f32s(&[0.0; 4]), None),
+                ],
+                "y",
+            ),
+        ),
         (
             "concat",
             model_with_attrs(

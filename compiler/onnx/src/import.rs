@@ -103,10 +103,11 @@ pub fn import_bytes(bytes: &[u8], file: &str, name: &str) -> Result<Imported, Fr
             reason,
         })?;
     refuse_training_mode(graph_proto, file)?;
-    let model = analysed_model(&proto, file)?;
+    let (model, names) = analysed_model(&proto, file)?;
     let mut imp = Importer {
         file: file.to_string(),
         model: &model,
+        names,
         graph: Graph::new(name),
         env: HashMap::new(),
         materialized: HashMap::new(),
@@ -143,7 +144,14 @@ pub fn import_bytes(bytes: &[u8], file: &str, name: &str) -> Result<Imported, Fr
 
 /// Parses the proto with tract, fixes input shapes and runs tract's shape and
 /// constant inference.
-fn analysed_model(proto: &ModelProto, file: &str) -> Result<InferenceModel, FrontendError> {
+/// Also returns tract's name of every value: tract merges equal constants
+/// into one node, so the later names of equal initializers (zero biases,
+/// `axes = steps = [1]`) are found only there.
+#[allow(clippy::type_complexity)]
+fn analysed_model(
+    proto: &ModelProto,
+    file: &str,
+) -> Result<(InferenceModel, HashMap<String, OutletId>), FrontendError> {
     let model_err = |reason: String| FrontendError::Model {
         file: file.to_string(),
         reason,
@@ -159,6 +167,7 @@ fn analysed_model(proto: &ModelProto, file: &str) -> Result<InferenceModel, Fron
             parsed.unresolved_inputs.join(", ")
         )));
     }
+    let names = parsed.outlets_by_name;
     let mut model = parsed.model;
     let n_inputs = model.input_outlets().map(|o| o.len()).unwrap_or(0);
     if n_inputs == 0 {
@@ -214,7 +223,7 @@ fn analysed_model(proto: &ModelProto, file: &str) -> Result<InferenceModel, Fron
             first_unsupported(proto, file)
                 .unwrap_or_else(|| model_err(format!("shape inference failed: {e:#}")))
         })?;
-    Ok(model)
+    Ok((model, names))
 }
 
 /// The first node whose op zkc does not know at all, as an error.
@@ -334,6 +343,8 @@ pub(crate) struct Importer<'m> {
     pub graph: Graph,
     env: HashMap<String, Val>,
     materialized: HashMap<String, NodeId>,
+    /// tract's outlet of every named value (see [`analysed_model`]).
+    names: HashMap<String, OutletId>,
 }
 
 impl Importer<'_> {
@@ -372,12 +383,15 @@ impl Importer<'_> {
     }
 
     fn outlet(&self, name: &str) -> Option<OutletId> {
-        self.model.find_outlet_label(name).or_else(|| {
-            self.model
-                .node_by_name(name)
-                .ok()
-                .map(|n| OutletId::new(n.id, 0))
-        })
+        self.model
+            .find_outlet_label(name)
+            .or_else(|| {
+                self.model
+                    .node_by_name(name)
+                    .ok()
+                    .map(|n| OutletId::new(n.id, 0))
+            })
+            .or_else(|| self.names.get(name).copied())
     }
 
     fn fact_shape(&self, o: OutletId) -> Option<Vec<usize>> {
