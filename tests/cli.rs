@@ -533,3 +533,37 @@ fn training_mode_is_refused() {
         }
     }
 }
+
+/// With `--json`, a failed command prints one JSON object on stdout
+/// (`ok: false` and the same one-line error as stderr), for every command
+/// that takes `--json`, and for a usage error under `--json`.
+#[test]
+fn json_failures_are_json_on_stdout() {
+    let d = tempdir("jsonfail");
+    let missing = d.join("missing");
+    let m = missing.to_str().unwrap();
+    for args in [
+        vec!["compile", m, "--json"],
+        vec!["run", m, "--input", m, "--json"],
+        vec!["eval", m, "--data", m, "--json"],
+        vec!["setup", m, "--json"],
+        vec!["prove", m, "--input", m, "-o", m, "--json"],
+        vec!["prove", m, "--json"], // a usage error (no --input)
+        vec!["verify", m, m, "--json"],
+        vec!["experiment", m, "--data", m, "--json"],
+    ] {
+        let out = zkc(&args, &d);
+        assert!(!out.status.success(), "{args:?}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stdout.lines().count(), 1, "{args:?}: {stdout}");
+        let v: serde_json::Value = serde_json::from_str(stdout.trim())
+            .unwrap_or_else(|e| panic!("{args:?}: {e}: {stdout}"));
+        assert_eq!(v["ok"], false, "{args:?}");
+        let err = v["error"].as_str().unwrap_or_default();
+        assert!(
+            !err.is_empty() && stderr.contains(err),
+            "{args:?}: {err} / {stderr}"
+        );
+    }
+}

@@ -180,12 +180,47 @@ enum Command {
     },
 }
 
+impl Command {
+    /// Whether `--json` was given (then a failure is also one JSON object
+    /// on stdout).
+    fn json(&self) -> bool {
+        match self {
+            Command::Inspect { .. } => false,
+            Command::Compile { json, .. }
+            | Command::Run { json, .. }
+            | Command::Eval { json, .. }
+            | Command::Setup { json, .. }
+            | Command::Prove { json, .. }
+            | Command::Verify { json, .. }
+            | Command::Experiment { json, .. } => *json,
+        }
+    }
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // a usage error under --json is a JSON failure too (not --help)
+            if e.use_stderr() && std::env::args().any(|a| a == "--json") {
+                let msg = e.to_string();
+                let first = msg.lines().next().unwrap_or("usage error");
+                let first = first.trim_start_matches("error: ");
+                println!("{}", serde_json::json!({ "ok": false, "error": first }));
+            }
+            e.exit()
+        }
+    };
+    let json = cli.command.json();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", one_line(&e));
+            let msg = one_line(&e);
+            if json {
+                // scripts read failures where they read results
+                println!("{}", serde_json::json!({ "ok": false, "error": msg }));
+            }
+            eprintln!("error: {msg}");
             ExitCode::FAILURE
         }
     }
