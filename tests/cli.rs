@@ -567,3 +567,36 @@ fn json_failures_are_json_on_stdout() {
         );
     }
 }
+
+/// A reduction zkc cannot lower (not over every spatial axis) is refused
+/// with the axes and the shape named.
+#[test]
+fn reduce_over_channels_is_refused_with_a_reason() {
+    let d = tempdir("reduce");
+    let axes = common::pb::tensor(
+        "axes",
+        &[1],
+        common::pb::INT64,
+        &common::pb::i64s(&[1]),
+        None,
+    );
+    let bytes = common::pb::model(
+        &[("ReduceSum", &["x", "axes"], "y")],
+        &[("x", Some(&[1, 2, 3]))],
+        &[axes],
+        "y",
+    );
+    let m = write_model(&d, "reduce.onnx", &bytes);
+    let out = zkc(&["compile", m.to_str().unwrap(), "-o", "out.zkc"], &d);
+    assert_fails(
+        &out,
+        &[
+            "ReduceSum",
+            "node_y",
+            "every spatial axis",
+            "[1]",
+            "[1, 2, 3]",
+        ],
+        &d.join("out.zkc"),
+    );
+}

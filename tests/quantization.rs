@@ -168,7 +168,8 @@ fn biases_stay_exact_at_the_accumulator_scale() {
     }
 }
 
-/// ONNX cases once refused or wrong: equal initializers (Slice with
+/// ONNX cases once refused or wrong: ReduceSum (and ReduceMean) over the
+/// spatial axes (global pooling, was unsupported); equal initializers (Slice with
 /// `axes = steps`, was "slice bounds must be constant"; equal weights and
 /// zero biases, was "value b2 ... is not defined"), Concat with a constant
 /// operand (was "no bound (unquantized value?)"), and Clip with min > max,
@@ -190,6 +191,19 @@ fn onnx_cases_once_refused() {
     };
     let w: Vec<f32> = (0..16).map(|i| (i as f32 - 7.5) / 10.0).collect();
     let cases: Vec<(&str, Vec<u8>)> = vec![
+        (
+            // global sum pooling as the default exporter writes it
+            "reduce_sum_spatial",
+            model_with_attrs(
+                &[
+                    ("Reshape", &["x", "shape"], "x3", &[]),
+                    ("ReduceSum", &["x3", "axes"], "y", &[("keepdims", 0)]),
+                ],
+                &[("x", Some(&[1, 4]))],
+                &[i64s("shape", &[1, 2, 2]), i64s("axes", &[-1])],
+                "y",
+            ),
+        ),
         (
             // equal initializers (tract merges them into one node)
             "slice_equal_inits",
@@ -257,6 +271,18 @@ fn onnx_cases_once_refused() {
         std::fs::write(&onnx, bytes).unwrap();
         let m = model_at(&onnx, Some(cal.clone()), 8);
         let inf = m.infer(std::slice::from_ref(&x)).unwrap();
+        if name == "reduce_sum_spatial" {
+            let want = [x[0] + x[1], x[2] + x[3]];
+            assert!(
+                inf.float[0].len() == 2
+                    && inf.float[0]
+                        .iter()
+                        .zip(want)
+                        .all(|(a, b)| (a - b).abs() < 1e-6),
+                "{:?}",
+                inf.float
+            );
+        }
         if name == "clip_empty" {
             assert!(inf.float[0].iter().all(|&v| v == -0.25), "{:?}", inf.float);
         }

@@ -33,6 +33,8 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "MaxPool",
     "Mul",
     "Pad",
+    "ReduceMean",
+    "ReduceSum",
     "Relu",
     "Reshape",
     "Resize",
@@ -380,6 +382,62 @@ pub(crate) fn map_node(imp: &mut Importer, n: &NodeProto, name: &str) -> Result<
             node(add(imp, op, &[x])?)
         }
         "GlobalAveragePool" => node(unary(imp, Op::GlobalAvgPool)?),
+        "ReduceMean" | "ReduceSum" => {
+            // over every spatial axis (global average pooling, as PyTorch's
+            // default exporter writes adaptive_avg_pool2d(1) and x.mean((2, 3)))
+            let xs = x_shape(imp)?;
+            let rank = xs.len() as i64;
+            let axes = match attrs::ints(n, "axes")? {
+                Some(a) => Some(a),
+                None => match n.input.get(1).filter(|s| !s.is_empty()) {
+                    Some(_) => {
+                        let t = konst(imp, 1).ok_or("its axes input is not a constant")?;
+                        Some(tensor_i64(&t)?)
+                    }
+                    None => None,
+                },
+            };
+            let all: Vec<i64> = (0..rank).collect();
+            let mut axes: Vec<i64> = match axes {
+                Some(a) if !a.is_empty() => a,
+                _ if attrs::int(n, "noop_with_empty_axes", 0)? != 0 => {
+                    return Ok(Mapped::Alias(Val::Node(input(imp, 0)?)))
+                }
+                _ => all,
+            };
+            for a in axes.iter_mut() {
+                if *a < -rank || *a >= rank {
+                    return Err(format!("axis {a} is out of range for rank {rank}").into());
+                }
+                if *a < 0 {
+                    *a += rank;
+                }
+            }
+            axes.sort_unstable();
+            axes.dedup();
+            let spatial: Vec<i64> = (2..rank).collect();
+            if rank < 3 || axes != spatial {
+                return Err(format!(
+                    "only a reduction over every spatial axis (2..) of [N, C, ...] is supported (global average pooling), not axes {axes:?} of {xs:?}"
+                )
+                .into());
+            }
+            let x = input(imp, 0)?;
+            let mut y = add(imp, Op::GlobalAvgPool, &[x])?;
+            if n.op_type == "ReduceSum" {
+                let count: usize = xs[2..].iter().product();
+                let c = IrTensor::f32(vec![], vec![count as f32]).map_err(|e| e.to_string())?;
+                let c = imp.graph.add_const(c, None, format!("{name}.count"));
+                y = add(imp, Op::Mul, &[y, c])?;
+            }
+            if attrs::int(n, "keepdims", 1)? == 0 {
+                let shape = out_shape(imp)?;
+                y = imp
+                    .add_shaped(Op::Reshape, &[y], shape, &format!("{name}.squeeze"))
+                    .map_err(fe)?;
+            }
+            node(y)
+        }
         "GlobalMaxPool" => {
             let xs = x_shape(imp)?;
             if xs.len() < 3 {
