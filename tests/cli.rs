@@ -600,3 +600,90 @@ fn reduce_over_channels_is_refused_with_a_reason() {
         &d.join("out.zkc"),
     );
 }
+
+/// External tensor data (`model.onnx.data` beside the model, as PyTorch's
+/// default exporter writes it) is read from the model's own directory and
+/// gives the same program as inline data; a location outside that
+/// directory (`..`, absolute, a symbolic link leading out), a missing
+/// file, or a length that does not match the tensor is refused with one
+/// line naming the initializer.
+#[test]
+fn external_data_beside_the_model() {
+    use common::pb::{model, tensor, FLOAT};
+    let d = tempdir("external");
+    let w: Vec<u8> = [0.5f32, -0.25, 0.75, 1.0]
+        .iter()
+        .flat_map(|x| x.to_le_bytes())
+        .collect();
+    std::fs::write(d.join("m.onnx.data"), &w).unwrap();
+    std::fs::write(d.join("outside.data"), &w).unwrap();
+    std::fs::create_dir_all(d.join("sub")).unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(d.join("outside.data"), d.join("sub/link.data")).unwrap();
+    let build = |loc: Option<(&str, u64)>| {
+        let t = tensor("w", &[4], FLOAT, if loc.is_some() { &[] } else { &w }, loc);
+        model(
+            &[("Add", &["x", "w"], "y")],
+            &[("x", Some(&[4]))],
+            &[t],
+            "y",
+        )
+    };
+    let compile = |dir: &Path, file: &str, bytes: Vec<u8>| {
+        let m = write_model(dir, file, &bytes);
+        let out_dir = d.join(format!("{file}.zkc"));
+        (
+            zkc(
+                &[
+                    "compile",
+                    m.to_str().unwrap(),
+                    "-o",
+                    out_dir.to_str().unwrap(),
+                ],
+                dir,
+            ),
+            out_dir,
+        )
+    };
+    let (inline, inline_dir) = compile(&d, "inline.onnx", build(None));
+    let (external, external_dir) = compile(&d, "m.onnx", build(Some(("m.onnx.data", 16))));
+    for o in [&inline, &external] {
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let ir = |dir: &Path| std::fs::read_to_string(dir.join("quantized.ir")).unwrap();
+    assert_eq!(
+        ir(&inline_dir).replace("inline", "m"),
+        ir(&external_dir),
+        "external data gives another program"
+    );
+    // the model in sub/, reading ../outside.data or a link leading out
+    let sub = d.join("sub");
+    let outside = d.join("outside.data");
+    let mut hostile = vec![
+        ("up.onnx", "../outside.data", 16, "relative path inside"),
+        (
+            "abs.onnx",
+            outside.to_str().unwrap(),
+            16,
+            "relative path inside",
+        ),
+        ("missing.onnx", "nothing.data", 16, "nothing.data"),
+    ];
+    if cfg!(unix) {
+        hostile.push((
+            "link.onnx",
+            "link.data",
+            16,
+            "outside the model's directory",
+        ));
+    }
+    for (file, loc, len, needle) in hostile {
+        let (out, out_dir) = compile(&sub, file, build(Some((loc, len))));
+        assert_fails(&out, &["initializer w", needle, file], &out_dir);
+    }
+    let (out, out_dir) = compile(&d, "short.onnx", build(Some(("m.onnx.data", 12))));
+    assert_fails(&out, &["initializer w", "does not match"], &out_dir);
+    std::fs::write(d.join("half.data"), &w[..8]).unwrap();
+    let (out, out_dir) = compile(&d, "half.onnx", build(Some(("half.data", 16))));
+    assert_fails(&out, &["initializer w", "past the end"], &out_dir);
+}

@@ -63,12 +63,29 @@ pub fn import_file(path: &Path) -> Result<Imported, FrontendError> {
         .file_stem()
         .map(|s| s.to_string_lossy().to_string())
         .unwrap_or_else(|| "model".into());
-    import_bytes(&bytes, &file, &stem)
+    // external data is read from the model's own directory
+    let dir = match path.parent() {
+        Some(d) if d.as_os_str().is_empty() => Path::new("."),
+        Some(d) => d,
+        None => Path::new("."),
+    };
+    import_model(&bytes, &file, &stem, Some(dir))
 }
 
 /// Imports an ONNX model from memory. `file` names it in errors; `name`
 /// becomes the graph name.
+/// Initializers stored as external data are refused (there is no
+/// directory to read them from); [`import_file`] reads them.
 pub fn import_bytes(bytes: &[u8], file: &str, name: &str) -> Result<Imported, FrontendError> {
+    import_model(bytes, file, name, None)
+}
+
+fn import_model(
+    bytes: &[u8],
+    file: &str,
+    name: &str,
+    dir: Option<&Path>,
+) -> Result<Imported, FrontendError> {
     let decode = |reason: String| FrontendError::Decode {
         file: file.to_string(),
         reason,
@@ -76,9 +93,14 @@ pub fn import_bytes(bytes: &[u8], file: &str, name: &str) -> Result<Imported, Fr
     if bytes.is_empty() {
         return Err(decode("the file is empty".into()));
     }
-    let proto = tract_onnx::onnx()
+    let mut proto = tract_onnx::onnx()
         .proto_model_for_read(&mut &bytes[..])
         .map_err(|e| decode(format!("{e:#}")))?;
+    if let Some(g) = proto.graph.as_mut() {
+        if g.node.len() <= crate::MAX_ONNX_NODES {
+            crate::external_data::inline_external(g, dir, file)?;
+        }
+    }
     let graph_proto = proto
         .graph
         .as_ref()

@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 mod attrs;
+mod external_data;
 mod import;
 mod limits;
 mod ops_movement;
@@ -19,6 +20,7 @@ mod ops_table;
 mod reference;
 mod shape_values;
 
+pub use external_data::MAX_EXTERNAL_BYTES;
 pub use import::{import_bytes, import_file, Imported, InputInfo};
 pub use ops_table::SUPPORTED_OPS;
 pub use reference::TractReference;
