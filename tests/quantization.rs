@@ -168,7 +168,8 @@ fn biases_stay_exact_at_the_accumulator_scale() {
     }
 }
 
-/// ONNX cases once refused or wrong: ReduceSum (and ReduceMean) over the
+/// ONNX cases once refused or wrong: HardSigmoid and HardSwish
+/// (mobilenet_v3, was unsupported), ReduceSum (and ReduceMean) over the
 /// spatial axes (global pooling, was unsupported); equal initializers (Slice with
 /// `axes = steps`, was "slice bounds must be constant"; equal weights and
 /// zero biases, was "value b2 ... is not defined"), Concat with a constant
@@ -190,7 +191,17 @@ fn onnx_cases_once_refused() {
         )
     };
     let w: Vec<f32> = (0..16).map(|i| (i as f32 - 7.5) / 10.0).collect();
+    let hard = |op: &str| {
+        model_with_attrs(
+            &[("Mul", &["x", "ten"], "x10", &[]), (op, &["x10"], "y", &[])],
+            &[("x", Some(&[1, 4]))],
+            &[scalar("ten", 10.0)],
+            "y",
+        )
+    };
     let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("hard_sigmoid", hard("HardSigmoid")),
+        ("hard_swish", hard("HardSwish")),
         (
             // global sum pooling as the default exporter writes it
             "reduce_sum_spatial",
@@ -271,6 +282,23 @@ fn onnx_cases_once_refused() {
         std::fs::write(&onnx, bytes).unwrap();
         let m = model_at(&onnx, Some(cal.clone()), 8);
         let inf = m.infer(std::slice::from_ref(&x)).unwrap();
+        let hs = |v: f32, a: f32| (a * v + 0.5).clamp(0.0, 1.0);
+        let want: Option<Vec<f32>> = match name {
+            "hard_sigmoid" => Some(x.iter().map(|v| hs(10.0 * v, 0.2)).collect()),
+            "hard_swish" => Some(
+                x.iter()
+                    .map(|v| 10.0 * v * hs(10.0 * v, 1.0 / 6.0))
+                    .collect(),
+            ),
+            _ => None,
+        };
+        if let Some(want) = want {
+            let ok = inf.float[0]
+                .iter()
+                .zip(&want)
+                .all(|(a, b)| (a - b).abs() < 1e-5);
+            assert!(ok, "{name}: float {:?}, ONNX {want:?}", inf.float[0]);
+        }
         if name == "reduce_sum_spatial" {
             let want = [x[0] + x[1], x[2] + x[3]];
             assert!(

@@ -27,6 +27,8 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "Gemm",
     "GlobalAveragePool",
     "GlobalMaxPool",
+    "HardSigmoid",
+    "HardSwish",
     "Identity",
     "LeakyRelu",
     "MatMul",
@@ -309,6 +311,41 @@ pub(crate) fn map_node(imp: &mut Importer, n: &NodeProto, name: &str) -> Result<
             node(add(imp, op, &[a, b])?)
         }
         "Relu" => node(unary(imp, Op::Relu)?),
+        "HardSigmoid" | "HardSwish" => {
+            // piecewise linear: clip(alpha * x + beta, 0, 1), times x for
+            // HardSwish (alpha = 1/6, beta = 1/2)
+            let (alpha, beta) = if n.op_type == "HardSigmoid" {
+                (
+                    attrs::float(n, "alpha", 0.2)?,
+                    attrs::float(n, "beta", 0.5)?,
+                )
+            } else {
+                (1.0 / 6.0, 0.5)
+            };
+            if !alpha.is_finite() || !beta.is_finite() {
+                return Err(format!("alpha {alpha} and beta {beta} must be finite").into());
+            }
+            let x = input(imp, 0)?;
+            let scalar = |imp: &mut Importer, v: f32, what: &str| -> Result<NodeId, MapErr> {
+                let t = IrTensor::f32(vec![], vec![v]).map_err(|e| e.to_string())?;
+                Ok(imp.graph.add_const(t, None, format!("{name}.{what}")))
+            };
+            let a = scalar(imp, alpha, "alpha")?;
+            let b = scalar(imp, beta, "beta")?;
+            let ax = imp
+                .add(Op::Mul, &[x, a], &format!("{name}.scaled"))
+                .map_err(fe)?;
+            let axb = imp
+                .add(Op::Add { act: None }, &[ax, b], &format!("{name}.shifted"))
+                .map_err(fe)?;
+            let clip = Op::Clip(Clamp { lo: 0.0, hi: 1.0 });
+            if n.op_type == "HardSigmoid" {
+                node(add(imp, clip, &[axb])?)
+            } else {
+                let h = imp.add(clip, &[axb], &format!("{name}.gate")).map_err(fe)?;
+                node(add(imp, Op::Mul, &[x, h])?)
+            }
+        }
         "Sigmoid" => node(unary(imp, Op::Sigmoid)?),
         "Tanh" => node(unary(imp, Op::Tanh)?),
         "LeakyRelu" => {
