@@ -168,7 +168,8 @@ fn biases_stay_exact_at_the_accumulator_scale() {
     }
 }
 
-/// ONNX cases once refused or wrong: HardSigmoid and HardSwish
+/// ONNX cases once refused or wrong: Split (shufflenet's channel split,
+/// was refused as a training-mode output), HardSigmoid and HardSwish
 /// (mobilenet_v3, was unsupported), ReduceSum (and ReduceMean) over the
 /// spatial axes (global pooling, was unsupported); equal initializers (Slice with
 /// `axes = steps`, was "slice bounds must be constant"; equal weights and
@@ -199,7 +200,18 @@ fn onnx_cases_once_refused() {
             "y",
         )
     };
+    // y = concat(b, a) for [a, b] = split(x): both outputs used
+    let split = model_with_attrs(
+        &[
+            ("Split", &["x"], "a,b", &[("axis", 1)]),
+            ("Concat", &["b", "a"], "y", &[("axis", 1)]),
+        ],
+        &[("x", Some(&[1, 4]))],
+        &[],
+        "y",
+    );
     let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("split", split),
         ("hard_sigmoid", hard("HardSigmoid")),
         ("hard_swish", hard("HardSwish")),
         (
@@ -298,6 +310,9 @@ fn onnx_cases_once_refused() {
                 .zip(&want)
                 .all(|(a, b)| (a - b).abs() < 1e-5);
             assert!(ok, "{name}: float {:?}, ONNX {want:?}", inf.float[0]);
+        }
+        if name == "split" {
+            assert_eq!(inf.float[0], [x[2], x[3], x[0], x[1]], "{name}");
         }
         if name == "reduce_sum_spatial" {
             let want = [x[0] + x[1], x[2] + x[3]];

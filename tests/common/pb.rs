@@ -97,7 +97,8 @@ pub fn model(
         .collect();
     model_with_attrs(&nodes, inputs, initializers, output)
 }
-/// [`model`] with integer attributes `(name, value)` per node.
+/// [`model`] with integer attributes `(name, value)` per node; an output
+/// written `"a,b"` gives the node several outputs.
 #[allow(clippy::type_complexity)]
 pub fn model_with_attrs(
     nodes: &[(&str, &[&str], &str, &[(&str, i64)])],
@@ -111,8 +112,12 @@ pub fn model_with_attrs(
         for i in *ins {
             field(1, i.as_bytes(), &mut n);
         }
-        field(2, out.as_bytes(), &mut n);
-        field(3, format!("node_{out}").as_bytes(), &mut n);
+        // "a,b": several outputs
+        for o in out.split(',') {
+            field(2, o.as_bytes(), &mut n);
+        }
+        let first = out.split(',').next().unwrap_or(out);
+        field(3, format!("node_{first}").as_bytes(), &mut n);
         field(4, op.as_bytes(), &mut n);
         for (name, v) in *attrs {
             let mut a = vec![];

@@ -535,7 +535,7 @@ impl Importer<'_> {
         }
         let name = node_name(node);
         for extra in &outs[1..] {
-            if used.contains(extra.as_str()) {
+            if used.contains(extra.as_str()) && node.op_type != "Split" {
                 return Err(FrontendError::Unsupported {
                     op: node.op_type.clone(),
                     node: name,
@@ -557,21 +557,25 @@ impl Importer<'_> {
                 },
             },
         })?;
-        let val = match mapped {
-            Mapped::Node(id) => {
-                if let Some(expected) = self.outlet(outs[0]).and_then(|o| self.fact_shape(o)) {
-                    if self.graph.shape(id) != expected.as_slice() {
-                        return Err(self.model_err(format!(
-                            "internal error at node {name}: zkc infers shape {:?}, tract {expected:?}",
-                            self.graph.shape(id)
-                        )));
-                    }
-                }
-                Val::Node(id)
+        let ids = match mapped {
+            Mapped::Node(id) => vec![id],
+            Mapped::Nodes(ids) => ids,
+            Mapped::Alias(v) => {
+                self.env.insert(outs[0].clone(), v);
+                return Ok(());
             }
-            Mapped::Alias(v) => v,
         };
-        self.env.insert(outs[0].clone(), val);
+        for (o, id) in outs.iter().zip(ids) {
+            if let Some(expected) = self.outlet(o).and_then(|o| self.fact_shape(o)) {
+                if self.graph.shape(id) != expected.as_slice() {
+                    return Err(self.model_err(format!(
+                        "internal error at node {name}: zkc infers shape {:?}, tract {expected:?}",
+                        self.graph.shape(id)
+                    )));
+                }
+            }
+            self.env.insert((*o).clone(), Val::Node(id));
+        }
         Ok(())
     }
 }

@@ -42,6 +42,7 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "Resize",
     "Sigmoid",
     "Slice",
+    "Split",
     "Squeeze",
     "Sub",
     "Tanh",
@@ -75,6 +76,8 @@ pub(crate) fn is_known(op: &str) -> bool {
 pub(crate) enum Mapped {
     /// A new IR node (for the node's first output).
     Node(NodeId),
+    /// One new IR node per output, in order (Split).
+    Nodes(Vec<NodeId>),
     /// An existing value (Identity, float Cast, inference Dropout).
     Alias(Val),
 }
@@ -311,6 +314,40 @@ pub(crate) fn map_node(imp: &mut Importer, n: &NodeProto, name: &str) -> Result<
             node(add(imp, op, &[a, b])?)
         }
         "Relu" => node(unary(imp, Op::Relu)?),
+        "Split" => {
+            // one slice per output, sized as tract inferred them
+            let xs = x_shape(imp)?;
+            let rank = xs.len() as i64;
+            let mut axis = attrs::int(n, "axis", 0)?;
+            if axis < -rank || axis >= rank {
+                return Err(format!("axis {axis} is out of range for rank {rank}").into());
+            }
+            if axis < 0 {
+                axis += rank;
+            }
+            let axis = axis as usize;
+            let x = input(imp, 0)?;
+            let mut offset = 0usize;
+            let mut ids = vec![];
+            for (i, o) in n.output.iter().enumerate() {
+                let len = imp
+                    .shape_of(o)
+                    .ok_or_else(|| format!("output {o} has no static shape"))?;
+                let mut start = vec![0; xs.len()];
+                start[axis] = offset;
+                offset += len.get(axis).copied().unwrap_or(0);
+                if offset > xs[axis] || len.len() != xs.len() {
+                    return Err(format!("output {o} does not fit the input {xs:?}").into());
+                }
+                let op = Op::Slice {
+                    start,
+                    step: vec![1; xs.len()],
+                    len,
+                };
+                ids.push(imp.add(op, &[x], &format!("{name}.{i}")).map_err(fe)?);
+            }
+            Ok(Mapped::Nodes(ids))
+        }
         "HardSigmoid" | "HardSwish" => {
             // piecewise linear: clip(alpha * x + beta, 0, 1), times x for
             // HardSwish (alpha = 1/6, beta = 1/2)
