@@ -687,3 +687,25 @@ fn external_data_beside_the_model() {
     let (out, out_dir) = compile(&d, "half.onnx", build(Some(("half.data", 16))));
     assert_fails(&out, &["initializer w", "past the end"], &out_dir);
 }
+
+/// A cast to float16 or bfloat16 on the data path rounds values, which zkc
+/// does not model: refused with the reason (it used to compute at float32
+/// silently).
+#[test]
+fn cast_to_half_precision_is_refused() {
+    // (bfloat16 is refused by tract already, "Unknown DatumType Bfloat16")
+    let d = tempdir("cast16");
+    let bytes = common::pb::model_with_attrs(
+        &[("Cast", &["x"], "y", &[("to", 10)])],
+        &[("x", Some(&[1, 4]))],
+        &[],
+        "y",
+    );
+    let m = write_model(&d, "cast10.onnx", &bytes);
+    let out = zkc(&["compile", m.to_str().unwrap(), "-o", "out.zkc"], &d);
+    assert_fails(
+        &out,
+        &["Cast", "node_y", "float16", "rounds"],
+        &d.join("out.zkc"),
+    );
+}

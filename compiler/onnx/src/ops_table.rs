@@ -172,7 +172,16 @@ pub(crate) fn map_node(imp: &mut Importer, n: &NodeProto, name: &str) -> Result<
         "Cast" => {
             let to = attrs::int(n, "to", 1)?;
             // TensorProto.DataType: FLOAT=1, FLOAT16=10, DOUBLE=11, BFLOAT16=16
-            if ![1, 10, 11, 16].contains(&to) {
+            if to == 10 || to == 16 {
+                // rounding to a narrower float would change values: refuse
+                // rather than compute at float32 silently
+                return Err(format!(
+                    "cast to {} rounds values, which zkc does not model; export the model in float32",
+                    if to == 10 { "float16" } else { "bfloat16" }
+                )
+                .into());
+            }
+            if ![1, 11].contains(&to) {
                 return Err(format!("cast to non-float type {to} on the data path").into());
             }
             Ok(Mapped::Alias(Val::Node(input(imp, 0)?)))
@@ -534,6 +543,13 @@ pub(crate) fn map_node(imp: &mut Importer, n: &NodeProto, name: &str) -> Result<
         }
         "Flatten" | "Reshape" | "Squeeze" | "Unsqueeze" => {
             let shape = out_shape(imp)?;
+            if shape.contains(&0) {
+                // e.g. Reshape with allowzero = 1 and a 0 in its shape
+                return Err(format!(
+                    "its output {shape:?} has a zero-size dimension; zkc does not support empty tensors"
+                )
+                .into());
+            }
             let x = input(imp, 0)?;
             node(imp.add_shaped(Op::Reshape, &[x], shape, name).map_err(fe)?)
         }
