@@ -168,7 +168,8 @@ fn biases_stay_exact_at_the_accumulator_scale() {
     }
 }
 
-/// ONNX cases once refused or wrong: Split (shufflenet's channel split,
+/// ONNX cases once refused or wrong: MatMul with an N-D or 1-D left
+/// operand (was refused), Split (shufflenet's channel split,
 /// was refused as a training-mode output), HardSigmoid and HardSwish
 /// (mobilenet_v3, was unsupported), ReduceSum (and ReduceMean) over the
 /// spatial axes (global pooling, was unsupported); equal initializers (Slice with
@@ -210,7 +211,25 @@ fn onnx_cases_once_refused() {
         &[],
         "y",
     );
+    // [1, 2, 2] x [2, 3] and [4] x [4, 3]: MatMul with an N-D / 1-D left operand
+    let wm: Vec<f32> = (0..12).map(|i| (i as f32 - 5.5) / 8.0).collect();
+    let matmul = |shape: &[i64], k: i64| {
+        model_with_attrs(
+            &[
+                ("Reshape", &["x", "shape"], "xr", &[]),
+                ("MatMul", &["xr", "w"], "y", &[]),
+            ],
+            &[("x", Some(&[1, 4]))],
+            &[
+                i64s("shape", shape),
+                tensor("w", &[k, 3], FLOAT, &f32s(&wm[..(3 * k) as usize]), None),
+            ],
+            "y",
+        )
+    };
     let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("matmul_3d", matmul(&[1, 2, 2], 2)),
+        ("matmul_1d", matmul(&[4], 4)),
         ("split", split),
         ("hard_sigmoid", hard("HardSigmoid")),
         ("hard_swish", hard("HardSwish")),
@@ -310,6 +329,27 @@ fn onnx_cases_once_refused() {
                 .zip(&want)
                 .all(|(a, b)| (a - b).abs() < 1e-5);
             assert!(ok, "{name}: float {:?}, ONNX {want:?}", inf.float[0]);
+        }
+        let wm = &wm;
+        let mm = |rows: &[&[f32]], k: usize| -> Vec<f32> {
+            rows.iter()
+                .flat_map(|r| {
+                    (0..3).map(move |j| (0..k).map(|i| r[i] * wm[i * 3 + j]).sum::<f32>())
+                })
+                .collect()
+        };
+        let want = match name {
+            "matmul_3d" => Some(mm(&[&x[..2], &x[2..]], 2)),
+            "matmul_1d" => Some(mm(&[&x[..]], 4)),
+            _ => None,
+        };
+        if let Some(want) = want {
+            let ok = inf.float[0].len() == want.len()
+                && inf.float[0]
+                    .iter()
+                    .zip(&want)
+                    .all(|(a, b)| (a - b).abs() < 1e-5);
+            assert!(ok, "{name}: float {:?}, want {want:?}", inf.float[0]);
         }
         if name == "split" {
             assert_eq!(inf.float[0], [x[2], x[3], x[0], x[1]], "{name}");

@@ -306,7 +306,28 @@ pub(crate) fn map_node(imp: &mut Importer, n: &NodeProto, name: &str) -> Result<
             }
             let x = input(imp, 0)?;
             let w = input(imp, 1)?;
-            gemm_with_bias(imp, n, name, x, w, b.shape()[1], 0.0, usize::MAX)
+            let xs = x_shape(imp)?;
+            if xs.len() == 2 {
+                return gemm_with_bias(imp, n, name, x, w, b.shape()[1], 0.0, usize::MAX);
+            }
+            // [.., K] x [K, N] (a vector, or [B, T, C] as nn.Linear on 3-D
+            // inputs exports): rows flattened, one Gemm, reshaped back
+            let k = xs.last().copied().unwrap_or(0);
+            if k != b.shape()[0] {
+                return Err(format!("left operand {xs:?} does not match {:?}", b.shape()).into());
+            }
+            let rows: usize = xs[..xs.len().saturating_sub(1)].iter().product();
+            let flat = imp
+                .add_shaped(Op::Reshape, &[x], vec![rows, k], &format!("{name}.rows"))
+                .map_err(fe)?;
+            let gname = format!("{name}.gemm");
+            let Mapped::Node(y) =
+                gemm_with_bias(imp, n, &gname, flat, w, b.shape()[1], 0.0, usize::MAX)?
+            else {
+                return Err("internal error: MatMul without a bias became an alias".into());
+            };
+            let out = out_shape(imp)?;
+            node(imp.add_shaped(Op::Reshape, &[y], out, name).map_err(fe)?)
         }
         "Add" | "Sub" | "Mul" | "Div" => {
             if n.op_type == "Div" && konst(imp, 1).is_none() {
