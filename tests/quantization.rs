@@ -384,3 +384,59 @@ fn onnx_cases_once_refused() {
     }
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// Tiny activations (inputs near 1e-9, weights near 1e-3, biases near
+/// 0.1: the output is the bias) used to need a
+/// 36-bit requantization shift, more than the circuit checks ("does not
+/// fit ... 2^22 rows"). Weight fractional bits are now capped so the
+/// shift stays within `MAX_SHIFT_BITS`; the cap is reported as a note of
+/// `quantize_graph` (shown by `zkc compile`, kept in report.json), and the
+/// model compiles with its output still close to float.
+#[test]
+fn tiny_activations_cap_weight_precision_and_say_so() {
+    use common::pb::{model, tensor, FLOAT};
+    let f32s = |v: &[f32]| -> Vec<u8> { v.iter().flat_map(|x| x.to_le_bytes()).collect() };
+    let w: Vec<f32> = (0..64)
+        .map(|i| ((i * 37 % 17) as f32 - 8.0) * 1e-4)
+        .collect();
+    let bytes = model(
+        &[("Gemm", &["x", "w", "b"], "y")],
+        &[("x", Some(&[1, 16]))],
+        &[
+            tensor("w", &[16, 4], FLOAT, &f32s(&w), None),
+            tensor("b", &[4], FLOAT, &f32s(&[0.1, -0.2, 0.05, 0.3]), None),
+        ],
+        "y",
+    );
+    let d = std::env::temp_dir().join(format!("zkc-tiny-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    let onnx = d.join("tiny.onnx");
+    std::fs::write(&onnx, bytes).unwrap();
+    let x: Vec<f32> = (0..16).map(|i| (i as f32 - 7.5) * 1e-10).collect();
+    let cal = d.join("input.json");
+    std::fs::write(&cal, format!("{{\"input_data\": [{x:?}]}}")).unwrap();
+    let opts = QuantOptions {
+        cfg: QuantConfig::new(8, 8, false),
+        calibration: Some(cal),
+        seed: 1,
+    };
+    let a = compile(&onnx, &opts).unwrap_or_else(|e| panic!("{e}"));
+    let notes: Vec<&String> = a.report.passes.iter().flat_map(|p| &p.notes).collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("gemm") && n.contains("capped")),
+        "{notes:?}"
+    );
+    let m = Model {
+        manifest: a.manifest,
+        float: a.float.graph,
+        quant: a.quant.graph,
+    };
+    let inf = m.infer(std::slice::from_ref(&x)).unwrap();
+    let scale = inf.float[0].iter().fold(0f32, |m, v| m.max(v.abs()));
+    for (q, f) in inf.quant[0].iter().zip(&inf.float[0]) {
+        assert!((q - f).abs() <= 0.05 * scale, "quantized {q}, float {f}");
+    }
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -275,6 +275,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .with_context(|| format!("writing {}", dir.display()))?;
             quant.warn_if_synthetic();
             let r = &art.report;
+            for n in r.passes.iter().flat_map(|p| &p.notes) {
+                eprintln!("note: {n}");
+            }
             if json {
                 println!("{}", serde_json::to_string(r)?);
             } else {

@@ -15,6 +15,10 @@ pub struct PassLine {
     pub changes: usize,
     /// Nodes after the pass.
     pub nodes: usize,
+    /// What the pass had to give up, and where (e.g. capped weight
+    /// precision); absent when nothing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// The contents of `report.json`.
@@ -91,6 +95,7 @@ pub fn pass_lines(r: &[PassReport]) -> Vec<PassLine> {
             pass: p.pass.to_string(),
             changes: p.changes,
             nodes: p.nodes,
+            notes: p.notes.clone(),
         })
         .collect()
 }

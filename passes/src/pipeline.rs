@@ -14,6 +14,11 @@ pub trait Pass {
     }
     /// Rewrites the graph; returns how many rewrites it made.
     fn run(&self, g: &mut Graph) -> Result<usize, PassError>;
+    /// What the user should know about the last run (a precision the pass
+    /// had to give up, and where); empty by default.
+    fn notes(&self) -> Vec<String> {
+        vec![]
+    }
 }
 
 /// What one pass did.
@@ -25,6 +30,8 @@ pub struct PassReport {
     pub changes: usize,
     /// Number of nodes after the pass.
     pub nodes: usize,
+    /// [`Pass::notes`] of the run.
+    pub notes: Vec<String>,
 }
 
 /// Passes run in a fixed order; the graph is validated after each one.
@@ -59,10 +66,7 @@ impl Pipeline {
     /// bound analysis. Its output is a valid [`zkc_ir::Stage::Quantized`] graph.
     pub fn quantize(cfg: crate::QuantConfig, cal: crate::Calibration) -> Self {
         Pipeline::new(vec![
-            Box::new(crate::quantize_graph::QuantizeGraph {
-                cfg: cfg.clone(),
-                cal,
-            }),
+            Box::new(crate::quantize_graph::QuantizeGraph::new(cfg.clone(), cal)),
             Box::new(crate::insert_rescales::InsertRescales { cfg: cfg.clone() }),
             Box::new(crate::lower_divisions::LowerDivisions { cfg: cfg.clone() }),
             Box::new(crate::tabulate_functions::TabulateFunctions { cfg: cfg.clone() }),
@@ -100,6 +104,7 @@ impl Pipeline {
                 pass: p.name(),
                 changes,
                 nodes: g.len(),
+                notes: p.notes(),
             });
         }
         Ok(reports)

@@ -11,6 +11,11 @@ use crate::PassError;
 /// bias stays exact at the accumulator's precision (DESIGN.md).
 pub const BIAS_BITS: u32 = crate::analyze_bounds::MAX_VALUE_BITS as u32;
 
+/// Largest requantization shift the circuit can check: a remainder of up to
+/// two rows of its widest (16-bit) range table. Weight fractional bits are
+/// capped so that no dot product's shift exceeds it.
+pub const MAX_SHIFT_BITS: i32 = 32;
+
 /// Quantization settings (DESIGN.md, "Numeric semantics").
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QuantConfig {

@@ -33,7 +33,9 @@ use zkc_fixed::{frac_bits_for, quantize};
 use zkc_ir::{DType, Graph, NodeId, Op, Stage, Tensor};
 
 use crate::calibrate::Calibration;
-use crate::quant_config::{output_fed, range_of, value_bits, QuantConfig, BIAS_BITS};
+use crate::quant_config::{
+    output_fed, range_of, value_bits, QuantConfig, BIAS_BITS, MAX_SHIFT_BITS,
+};
 use crate::{Pass, PassError};
 
 /// The quantization pass; holds the settings and the calibration of the
@@ -43,6 +45,8 @@ pub struct QuantizeGraph {
     pub cfg: QuantConfig,
     /// Ranges of the float graph's values.
     pub cal: Calibration,
+    /// Precision given up in the last run (see [`Pass::notes`]).
+    notes: std::cell::RefCell<Vec<String>>,
 }
 
 const NAME: &str = "quantize_graph";
@@ -148,6 +152,15 @@ fn weight_channels(op: &Op, w_shape: &[usize]) -> (Vec<usize>, usize) {
 }
 
 impl QuantizeGraph {
+    /// The pass for `cfg` and the calibration `cal` of the graph it runs on.
+    pub fn new(cfg: QuantConfig, cal: Calibration) -> Self {
+        QuantizeGraph {
+            cfg,
+            cal,
+            notes: Default::default(),
+        }
+    }
+
     fn act_frac(
         &self,
         g: &Graph,
@@ -171,6 +184,7 @@ impl QuantizeGraph {
         user: NodeId,
         w: NodeId,
         per_channel: bool,
+        cap: i32,
     ) -> Result<(NodeId, i32), PassError> {
         let v = float_const(g, w, user)?;
         let shape = g.shape(w).to_vec();
@@ -179,6 +193,16 @@ impl QuantizeGraph {
         let sym = (lo + 1, hi); // symmetric weights: [-(2^(b-1)-1), 2^(b-1)-1]
         let max = v.iter().fold(0f32, |m, x| m.max(x.abs()));
         let f_tensor = frac_for(max, bw)?;
+        let f_tensor = if f_tensor > cap {
+            self.notes.borrow_mut().push(format!(
+                "{} {}: weight fractional bits capped from {f_tensor} to {cap}, so its requantization shift stays within {MAX_SHIFT_BITS} bits (tiny activations or weights; precision of the weights is reduced)",
+                g.op(user).kind(),
+                g.node(user).name
+            ));
+            cap
+        } else {
+            f_tensor
+        };
         if per_channel {
             let op = g.op(user).clone();
             let (ch, n) = weight_channels(&op, &shape);
@@ -188,7 +212,7 @@ impl QuantizeGraph {
             }
             let fc: Vec<i32> = cmax
                 .iter()
-                .map(|&m| frac_for(m, bw).map(|f| f.min(f_tensor + 8)))
+                .map(|&m| frac_for(m, bw).map(|f| f.min(f_tensor + 8).min(cap)))
                 .collect::<Result<_, _>>()?;
             let fmax = fc.iter().copied().max().unwrap_or(f_tensor);
             let mut out = Vec::with_capacity(v.len());
@@ -236,8 +260,13 @@ impl Pass for QuantizeGraph {
         Stage::Quantizing
     }
 
+    fn notes(&self) -> Vec<String> {
+        self.notes.borrow().clone()
+    }
+
     fn run(&self, g: &mut Graph) -> Result<usize, PassError> {
         self.cfg.check()?;
+        self.notes.borrow_mut().clear();
         let fed = output_fed(g);
         let order = g.topo_order().map_err(ir)?;
         let mut changed = 0;
@@ -254,7 +283,8 @@ impl Pass for QuantizeGraph {
                 | Op::ScaleShift { .. } => {
                     let fx = frac(g, ins[0])?;
                     let per_channel = self.cfg.per_channel && !matches!(op, Op::ScaleShift { .. });
-                    let (w, fw) = self.weights(g, id, ins[1], per_channel)?;
+                    let cap = self.act_frac(g, &fed, id)? + MAX_SHIFT_BITS - fx;
+                    let (w, fw) = self.weights(g, id, ins[1], per_channel, cap)?;
                     let b = self.bias(g, id, ins[2], fx + fw)?;
                     g.set_inputs(id, &[ins[0], w, b]).map_err(ir)?;
                     self.act_frac(g, &fed, id)?.min(fx + fw)
@@ -268,7 +298,8 @@ impl Pass for QuantizeGraph {
                         Some(ci) => {
                             let x = ins[1 - ci];
                             let fx = frac(g, x)?;
-                            let (cq, fc) = self.weights(g, id, ins[ci], false)?;
+                            let cap = self.act_frac(g, &fed, id)? + MAX_SHIFT_BITS - fx;
+                            let (cq, fc) = self.weights(g, id, ins[ci], false, cap)?;
                             let mut new = ins.clone();
                             new[ci] = cq;
                             g.set_inputs(id, &new).map_err(ir)?;
