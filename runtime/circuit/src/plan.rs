@@ -357,16 +357,7 @@ pub fn constant_values(g: &Graph) -> BTreeSet<i64> {
         if let Op::Pad { value, .. } = op {
             out.insert(*value as i64);
         }
-        if matches!(
-            op,
-            Op::Reshape
-                | Op::Transpose { .. }
-                | Op::Concat { .. }
-                | Op::Pad { .. }
-                | Op::Slice { .. }
-                | Op::Gather { .. }
-                | Op::Resize { .. }
-        ) {
+        if op.is_data_movement() {
             for &i in &g.inputs(id) {
                 if let Some(v) = g.const_tensor(i).and_then(|t| t.as_i64()) {
                     out.extend(v.iter().copied());
