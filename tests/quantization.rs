@@ -440,3 +440,44 @@ fn tiny_activations_cap_weight_precision_and_say_so() {
     }
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// A one-sided Clip pays for the values it can produce, not for its
+/// type's whole range: `max = 0` alone (was a 16-bit range table, k = 17
+/// for 60 elements) and `min = 0` alone give circuits of the same small
+/// size, and both traces satisfy their circuits.
+#[test]
+fn one_sided_clips_are_sized_by_their_values() {
+    use common::pb::{model, tensor, FLOAT};
+    let f32s = |v: &[f32]| -> Vec<u8> { v.iter().flat_map(|x| x.to_le_bytes()).collect() };
+    let scalar = |name: &str, v: f32| tensor(name, &[], FLOAT, &f32s(&[v]), None);
+    let d = std::env::temp_dir().join(format!("zkc-clip1-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    let x: Vec<f32> = (0..60).map(|i| (i as f32 - 30.0) / 20.0).collect();
+    let cal = d.join("input.json");
+    std::fs::write(&cal, format!("{{\"input_data\": [{x:?}]}}")).unwrap();
+    let mut ks = vec![];
+    for (name, ins) in [("max_only", ["x", "", "b"]), ("min_only", ["x", "b", ""])] {
+        let bytes = model(
+            &[("Clip", &ins, "y")],
+            &[("x", Some(&[1, 60]))],
+            &[scalar("b", 0.0)],
+            "y",
+        );
+        let onnx = d.join(format!("{name}.onnx"));
+        std::fs::write(&onnx, bytes).unwrap();
+        let m = model_at(&onnx, Some(cal.clone()), 8);
+        let plan = zkc_circuit::plan(&m.quant).unwrap();
+        let inf = m.infer(std::slice::from_ref(&x)).unwrap();
+        let inst = zkc_circuit::instance_of(&m.quant, &inf.int_run).unwrap();
+        let c = zkc_circuit::ModelCircuit::new(
+            std::sync::Arc::new(m.quant.clone()),
+            std::sync::Arc::new(plan.clone()),
+            Some(std::sync::Arc::new(inf.int_run.clone())),
+        );
+        zkc_circuit::prover::mock(&c, &inst).unwrap_or_else(|e| panic!("{name}: {e}"));
+        ks.push((name, plan.k, plan.range_bits));
+    }
+    let _ = std::fs::remove_dir_all(&d);
+    assert!(ks.iter().all(|&(_, k, _)| k <= 10), "{ks:?}");
+    assert_eq!(ks[0].1, ks[1].1, "{ks:?}");
+}

@@ -165,22 +165,46 @@ pub fn rescale_spec(
     let (qmin, qmax) = if qa <= qb { (qa, qb) } else { (qb, qa) };
     let (l, h) = (BigInt::from(lo), BigInt::from(hi));
     let slack = (&l - &qmin).max(&qmax - &h).max(BigInt::zero());
-    let clamp = slack.is_positive();
-    if clamp {
+    let (clamp_lo, clamp_hi) = (qmin < l, qmax > h);
+    if clamp_lo || clamp_hi {
         let s_bits = bits(&(slack - 1u32));
-        let w = &h - &l;
-        if w.is_negative() {
+        if h < l {
             return Err(CircuitError::Unsupported(format!(
                 "rescale clamp lo = {lo} > hi = {hi}"
             )));
         }
-        let pow2 = ((&w + 1u32) & &w).is_zero();
+        // `y = clamp(q, lo, hi)` is monotone in `q`: it only takes values in
+        // `[clamp(qmin), clamp(qmax)]`, so that interval may be checked (a
+        // one-sided Clip no longer pays for its type's whole range). A side
+        // that can clamp keeps its bound; on a side that cannot, the gate
+        // forbids that direction of `d`, so an input outside its proven
+        // range finds no witness (fails closed) instead of a clamped one.
+        // The reachable interval is used only when it is cheaper: fewer
+        // bits, and no upper check that the full range did not need (an
+        // upper check of a value wider than the table forces a wider
+        // table). Either interval is sound with the per-side `d`.
+        let pow2 = |w: &BigInt| ((w + 1u32) & w).is_zero();
+        let (rl, rh) = (
+            qmin.clone().clamp(l.clone(), h.clone()),
+            qmax.clone().clamp(l.clone(), h.clone()),
+        );
+        let (w, rw) = (&h - &l, &rh - &rl);
+        let cheaper = bits(&rw) < bits(&w) && (pow2(&rw) || bits(&rw) <= 8 || !pow2(&w));
+        let (l, h) = if cheaper { (rl, rh) } else { (l, h) };
+        let (Some(lo), Some(hi)) = (l.to_i64(), h.to_i64()) else {
+            return Err(CircuitError::Unsupported(
+                "rescale output range beyond i64".into(),
+            ));
+        };
+        let w = &h - &l;
+        let pow2 = pow2(&w);
         return Ok(RescaleSpec {
             mnum,
             n,
             lo,
             hi,
-            clamp,
+            clamp_lo,
+            clamp_hi,
             s_bits,
             y_bits: bits(&w),
             check_hi: !pow2,
@@ -199,7 +223,8 @@ pub fn rescale_spec(
         n,
         lo: ylo,
         hi: yhi,
-        clamp,
+        clamp_lo: false,
+        clamp_hi: false,
         s_bits: 0,
         y_bits: bits(&(qmax - qmin)),
         check_hi: false,
@@ -223,7 +248,8 @@ fn input_spec(lo: &BigInt, hi: &BigInt) -> Result<RescaleSpec, CircuitError> {
         n: 0,
         lo: l,
         hi: h,
-        clamp: false,
+        clamp_lo: false,
+        clamp_hi: false,
         s_bits: 0,
         y_bits: bits(&w),
         check_hi: !pow2,
@@ -234,7 +260,7 @@ fn input_spec(lo: &BigInt, hi: &BigInt) -> Result<RescaleSpec, CircuitError> {
 /// shift and a clamp bound analysis proves inactive, so `y = x * M` is
 /// fixed by its (determined) input with no range check.
 pub fn is_linear(spec: &RescaleSpec) -> bool {
-    spec.n == 0 && !spec.clamp
+    spec.n == 0 && !spec.clamp()
 }
 
 /// How `id` is laid out, with the widths its lookups use.
@@ -590,7 +616,7 @@ fn cost(p: &Plan) -> u64 {
         + 2 * s.max_lanes
         + 2 * s.table_lanes
         + 1;
-    let fixed = s.mac_lanes + 2 + 4 * s.arith_lanes + 16 * s.rescale_lanes + 3 * s.max_lanes + 1;
+    let fixed = s.mac_lanes + 2 + 4 * s.arith_lanes + 17 * s.rescale_lanes + 3 * s.max_lanes + 1;
     let units = 4 * advice + 12 * lookups + 4 * equality.div_ceil(3) + fixed;
     (1u64 << p.k) * units as u64
 }

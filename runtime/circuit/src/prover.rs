@@ -541,7 +541,7 @@ pub fn stats(shape: &crate::CircuitShape) -> CircuitStats {
             + 2 * s.table_lanes,
         fixed_columns: mac * (s.mac_lanes + 3)
             + arith * (4 * s.arith_lanes + 1)
-            + 14 * s.rescale_lanes
+            + 15 * s.rescale_lanes
             + 4 * s.max_lanes
             + s.table_lanes
             + 2

@@ -89,9 +89,11 @@ fn rescale_chip_remainder_and_relu() {
     inst[out_at] = Fp::zero();
     let f = k.failures(&forged, &inst);
     assert!(!f.is_empty(), "a forged ReLU output was accepted");
+    // the slack's range lookup catches it (with the output range checked
+    // to the values y can reach, `hi - y` may catch it too)
     assert!(
-        f.iter().all(|x| x.contains("Lookup")),
-        "only the slack's range lookup should catch it: {f:?}"
+        f.iter().any(|x| x.contains("Lookup")),
+        "the slack's range lookup should catch it: {f:?}"
     );
     // The same with an honest-looking negative input forged positive (y = q + 1 above the clamp).
     let n = (0..4)

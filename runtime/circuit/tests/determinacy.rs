@@ -159,7 +159,7 @@ fn weakened_circuits_leave_cells_undetermined() {
     eprintln!("rescale constraints whose removal leaves cells undetermined: {caught:?}");
     for must in [
         "x*M + half = (y + d*(s+1)) * 2^n + r",
-        "d in {-c, 0, c}",
+        "d in {-c_lo, 0, c_hi}",
         "y - lo = yr",
     ] {
         assert!(caught.contains(&must), "dropping {must:?} went unnoticed");

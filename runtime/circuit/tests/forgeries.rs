@@ -131,7 +131,12 @@ fn f1_public_input_one_past_its_bound() {
         ];
         let f = k.failures(&forged, &inst);
         assert!(
-            has_constraint(&f, rescale_gate(&k.shape(), lane), 1, "d in {-c, 0, c}"),
+            has_constraint(
+                &f,
+                rescale_gate(&k.shape(), lane),
+                1,
+                "d in {-c_lo, 0, c_hi}"
+            ),
             "input {forged_x} forged as {y}: {f:?}"
         );
         assert!(

@@ -566,3 +566,29 @@ fn range_table_tags() {
         );
     }
 }
+
+#[test]
+fn rescale_one_sided_clamps() {
+    // the clamp can fire on one side only: that direction of d is the only
+    // one the gate allows, and y is checked to the values it can reach
+    // ([-8, 0] and [0, 7]), not to the clip's whole range
+    for (lo, hi, label) in [
+        (-100, 0, "clamp [-100,0] upper only"),
+        (0, 100, "clamp [0,100] lower only"),
+    ] {
+        let (rl, rh) = (lo.max(-8), hi.min(7));
+        let text = rescale_graph(
+            INPUT8,
+            &format!("rescale %0 mult=1 shift=0 lo={lo} hi={hi} : q0[1,2] in [{rl},{rh}]"),
+        );
+        check(
+            &format!("{label} t=4"),
+            &text,
+            RESCALE,
+            4,
+            vec![vec![5, -6]],
+            &["y"],
+            None,
+        );
+    }
+}

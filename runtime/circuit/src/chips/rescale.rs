@@ -3,14 +3,17 @@
 //! With `q` the unclamped quotient, the chip proves
 //! `x*M + half = q * 2^n + r` with `0 <= r < 2^n` (a range lookup), and the
 //! clamp with a direction `d` and a slack `s >= 0` (a range lookup):
-//! `q = y + d*(s + 1)`, `d` in `{-c, 0, c}` where the fixed `c` is 1 only
-//! when bound analysis says the clamp can fire (so `d = 0` otherwise: graph
-//! inputs and unclamped rescales), `s = 0` when `d = 0`, `y = lo` when
-//! `d = -1`, `y = hi` when `d = 1`. `y` is always range-checked:
-//! `0 <= y - lo < 2^b` (plus `hi - y >= 0` on a second row when the clamp
-//! range `hi - lo + 1` is not a power of two); `lo == hi` gives `b = 0`, so
+//! `q = y + d*(s + 1)`, `d` in `{-c_lo, 0, c_hi}` where the fixed `c_lo`
+//! (`c_hi`) is 1 only when bound analysis says the clamp can raise a value
+//! to `lo` (lower one to `hi`); so `d = 0` for graph inputs and unclamped
+//! rescales, and a one-sided clamp allows one direction only. `s = 0` when
+//! `d = 0`, `y = lo` when `d = -1`, `y = hi` when `d = 1`. `y` is always
+//! range-checked: `0 <= y - lo < 2^b` (plus `hi - y >= 0` on a second row
+//! when `hi - lo + 1` is not a power of two); `lo == hi` gives `b = 0`, so
 //! `y = lo`. For a rescale whose clamp cannot fire, `[lo, hi]` is the range
-//! bound analysis proves for `y` (one-sided check, which is enough below).
+//! bound analysis proves for `y`; for a clamp that can fire on one side it
+//! may be the values `y` can reach (the clamp bound on that side, the
+//! proven bound on the other), when that is cheaper.
 //!
 //! **Uniqueness.** Given the input cell `x` (an integer of the proven
 //! range, or for a graph input any field element), exactly one assignment
@@ -21,7 +24,9 @@
 //! floor division over the integers (no fractional `q' = q + k/2^n` exists,
 //! since `y` is bounded); the three branches of `d` are disjoint (`d = 0`
 //! needs `lo <= q <= hi`, `d = 1` needs `q > hi`, `d = -1` needs `q < lo`),
-//! and each fixes `y` and `s`. A public input (`M = 1`, `n = 0`, `c = 0`)
+//! and each fixes `y` and `s`; a copied input outside its proven range
+//! finds no witness on a side that cannot clamp (fails closed). A public
+//! input (`M = 1`, `n = 0`, `c_lo = c_hi = 0`)
 //! must therefore satisfy `y = x` with `lo <= x <= hi`. Values wider than
 //! the table (`T` bits) use a second row holding their high limb.
 use halo2_proofs::circuit::{Region, Value};
@@ -62,8 +67,10 @@ pub struct RescaleLane {
     pub tags: [Column<Fixed>; 3],
     /// Coefficients of the next row's limbs of `r`, `s`, `yr` (0 or `2^T`).
     pub limb: [Column<Fixed>; 3],
-    /// 1 when the clamp can change a value (`d` may be non-zero).
-    pub clamp: Column<Fixed>,
+    /// 1 when the clamp can raise a value to `lo` (`d` may be -1).
+    pub clamp_lo: Column<Fixed>,
+    /// 1 when the clamp can lower a value to `hi` (`d` may be 1).
+    pub clamp_hi: Column<Fixed>,
     /// 1 when the next row's `yr` holds `hi - y`.
     pub check_hi: Column<Fixed>,
     /// Enables the gates on an element's first row.
@@ -83,9 +90,12 @@ pub struct RescaleSpec {
     /// Upper clamp bound; when `clamp` is false, the largest value bound
     /// analysis proves for `y`.
     pub hi: i64,
-    /// Whether the clamp can change a value (bound analysis). When false
-    /// the circuit forces `d = 0`.
-    pub clamp: bool,
+    /// Whether the clamp can raise a value to `lo` (bound analysis: some
+    /// `q < lo`). When false the circuit forbids `d = -1`.
+    pub clamp_lo: bool,
+    /// Whether the clamp can lower a value to `hi` (some `q > hi`). When
+    /// false the circuit forbids `d = 1`.
+    pub clamp_hi: bool,
     /// Bits of the slack `|q - y| - 1` of a clamped value.
     pub s_bits: u32,
     /// Bits of the range check `0 <= y - lo < 2^y_bits` (always made; 0
@@ -96,6 +106,11 @@ pub struct RescaleSpec {
 }
 
 impl RescaleSpec {
+    /// Whether the clamp can change a value on either side.
+    pub fn clamp(&self) -> bool {
+        self.clamp_lo || self.clamp_hi
+    }
+
     /// Rows the element uses with a `t`-bit table (1 or 2), or `None` when
     /// it does not fit two rows.
     pub fn rows(&self, t: u32) -> Option<usize> {
@@ -188,7 +203,8 @@ fn configure_lane(meta: &mut ConstraintSystem<Fp>, table: RangeTableConfig) -> R
         hi: fix(),
         tags: [fix(), fix(), fix()],
         limb: [fix(), fix(), fix()],
-        clamp: fix(),
+        clamp_lo: fix(),
+        clamp_hi: fix(),
         check_hi: fix(),
         q: meta.fixed_column(),
     };
@@ -205,8 +221,10 @@ fn configure_lane(meta: &mut ConstraintSystem<Fp>, table: RangeTableConfig) -> R
         };
         let (r, s, yr) = (limb(m, c.r, 0), limb(m, c.s, 1), limb(m, c.yr, 2));
         let yr_next = m.query_advice(c.yr, Rotation::next());
-        let [mnum, pow, half, lo, hi, clamp, check_hi] =
-            [c.mnum, c.pow, c.half, c.lo, c.hi, c.clamp, c.check_hi].map(|f| m.query_fixed(f));
+        let [mnum, pow, half, lo, hi, clamp_lo, clamp_hi, check_hi] = [
+            c.mnum, c.pow, c.half, c.lo, c.hi, c.clamp_lo, c.clamp_hi, c.check_hi,
+        ]
+        .map(|f| m.query_fixed(f));
         let one = Expression::Constant(Fp::one());
         let dm1 = d.clone() - one.clone();
         let dp1 = d.clone() + one.clone();
@@ -217,8 +235,8 @@ fn configure_lane(meta: &mut ConstraintSystem<Fp>, table: RangeTableConfig) -> R
                 qd(x * mnum + half - (y.clone() + d.clone() * s.clone() + d.clone()) * pow - r),
             ),
             (
-                "d in {-c, 0, c}",
-                qd(d.clone() * (d.clone() - clamp.clone()) * (d.clone() + clamp)),
+                "d in {-c_lo, 0, c_hi}",
+                qd(d.clone() * (d.clone() + clamp_lo) * (d.clone() - clamp_hi)),
             ),
             ("s = 0 unless d != 0", qd((one - d.clone() * d.clone()) * s)),
             (
@@ -329,7 +347,8 @@ impl RescaleInstructions for RescaleConfig {
                 limb_coef(spec.y_bits)
             },
         )?;
-        fixed(region, l.clamp, row, Fp::from(u64::from(spec.clamp)))?;
+        fixed(region, l.clamp_lo, row, Fp::from(u64::from(spec.clamp_lo)))?;
+        fixed(region, l.clamp_hi, row, Fp::from(u64::from(spec.clamp_hi)))?;
         fixed(region, l.check_hi, row, Fp::from(u64::from(spec.check_hi)))?;
         if rows == 2 {
             let nx = row + 1;
