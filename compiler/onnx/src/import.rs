@@ -258,7 +258,9 @@ fn first_unsupported(proto: &ModelProto, file: &str) -> Option<FrontendError> {
             op: n.op_type.clone(),
             node: node_name(n),
             file: file.to_string(),
-            detail: String::new(),
+            detail: crate::ops_table::missing(&n.op_type)
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default(),
         })
 }
 

@@ -67,6 +67,27 @@ const CONSTANT_ONLY_OPS: &[&str] = &[
     "Size",
 ];
 
+/// What zkc lacks for ops users often reach for (named in the refusal).
+pub(crate) fn missing(op: &str) -> Option<&'static str> {
+    Some(match op {
+        "Softmax" | "LogSoftmax" => {
+            "needs exp (and log) tables and a division by a computed value, which zkc does not have yet; export the logits instead (argmax and accuracy do not need softmax)"
+        }
+        "LayerNormalization" | "GroupNormalization" | "InstanceNormalization" => {
+            "needs a mean and variance over the data and a reciprocal square root of a computed value, which zkc does not have yet"
+        }
+        "Erf" | "Gelu" => "needs an erf table, which zkc does not have yet (a ReLU or a sigmoid-based approximation works)",
+        "Exp" | "Log" | "Sqrt" | "Reciprocal" | "Pow" => {
+            "on the data path needs a table of the function, which zkc does not have yet (only sigmoid, tanh and leaky ReLU are tabulated)"
+        }
+        "GatherND" => "with computed indices is not supported (only constant Gather)",
+        "QuantizeLinear" | "DequantizeLinear" | "QLinearConv" | "QLinearMatMul" | "MatMulInteger" | "ConvInteger" => {
+            "pre-quantized (QDQ) models are not imported yet; export the float model and let zkc quantize it"
+        }
+        _ => return None,
+    })
+}
+
 /// True for ops zkc knows, on the data path or in constant sub-graphs.
 pub(crate) fn is_known(op: &str) -> bool {
     SUPPORTED_OPS.contains(&op) || CONSTANT_ONLY_OPS.contains(&op)
@@ -629,7 +650,9 @@ pub(crate) fn map_node(imp: &mut Importer, n: &NodeProto, name: &str) -> Result<
             let (xs, ys, x) = (x_shape(imp)?, out_shape(imp).ok(), input(imp, 0)?);
             map_resize(imp, n, name, xs, ys, x)
         }
-        _ => Err(MapErr::Unsupported(String::new())),
+        op => Err(MapErr::Unsupported(
+            missing(op).unwrap_or_default().to_string(),
+        )),
     }
 }
 
