@@ -236,18 +236,29 @@ impl QuantizeGraph {
         ))
     }
 
+    /// Quantizes the float constant `c` read by `user` exactly at `frac`
+    /// into `range` and adds it as an int const (same shape and name); a
+    /// value that does not fit is an error naming `what` of the constant.
+    fn constant(
+        &self,
+        g: &mut Graph,
+        user: NodeId,
+        c: NodeId,
+        frac: i32,
+        range: (i64, i64),
+        what: &str,
+    ) -> Result<NodeId, PassError> {
+        let v = float_const(g, c, user)?;
+        let data = quantize_all(&v, frac, range, &|| {
+            format!("{what} {} of {}", g.node(c).name, g.node(user).name)
+        })?;
+        add_int_const(g, g.shape(c).to_vec(), data, frac, g.node(c).name.clone())
+    }
+
     /// Quantizes a bias (float const) exactly at `frac` (the accumulator's
     /// scale) in [`BIAS_BITS`] bits; one that does not fit is an error.
     fn bias(&self, g: &mut Graph, user: NodeId, b: NodeId, frac: i32) -> Result<NodeId, PassError> {
-        let v = float_const(g, b, user)?;
-        let data = quantize_all(&v, frac, range_of(BIAS_BITS), &|| {
-            format!(
-                "bias {} of {} (at the accumulator's scale)",
-                g.node(b).name,
-                g.node(user).name
-            )
-        })?;
-        add_int_const(g, g.shape(b).to_vec(), data, frac, g.node(b).name.clone())
+        self.constant(g, user, b, frac, range_of(BIAS_BITS), "bias")
     }
 }
 
@@ -283,11 +294,12 @@ impl Pass for QuantizeGraph {
                 | Op::ScaleShift { .. } => {
                     let fx = frac(g, ins[0])?;
                     let per_channel = self.cfg.per_channel && !matches!(op, Op::ScaleShift { .. });
-                    let cap = self.act_frac(g, &fed, id)? + MAX_SHIFT_BITS - fx;
+                    let f_act = self.act_frac(g, &fed, id)?;
+                    let cap = f_act + MAX_SHIFT_BITS - fx;
                     let (w, fw) = self.weights(g, id, ins[1], per_channel, cap)?;
                     let b = self.bias(g, id, ins[2], fx + fw)?;
                     g.set_inputs(id, &[ins[0], w, b]).map_err(ir)?;
-                    self.act_frac(g, &fed, id)?.min(fx + fw)
+                    f_act.min(fx + fw)
                 }
                 Op::Mul => {
                     let scalar = |i: NodeId| g.const_tensor(i).is_some_and(|t| t.len() == 1);
@@ -298,12 +310,13 @@ impl Pass for QuantizeGraph {
                         Some(ci) => {
                             let x = ins[1 - ci];
                             let fx = frac(g, x)?;
-                            let cap = self.act_frac(g, &fed, id)? + MAX_SHIFT_BITS - fx;
+                            let f_act = self.act_frac(g, &fed, id)?;
+                            let cap = f_act + MAX_SHIFT_BITS - fx;
                             let (cq, fc) = self.weights(g, id, ins[ci], false, cap)?;
                             let mut new = ins.clone();
                             new[ci] = cq;
                             g.set_inputs(id, &new).map_err(ir)?;
-                            self.act_frac(g, &fed, id)?.min(fx + fc)
+                            f_act.min(fx + fc)
                         }
                         None => self
                             .act_frac(g, &fed, id)?
@@ -314,21 +327,8 @@ impl Pass for QuantizeGraph {
                     let c = ins.iter().position(|&i| g.const_tensor(i).is_some());
                     if let Some(ci) = c {
                         let fo = frac(g, ins[1 - ci])?;
-                        let v = float_const(g, ins[ci], id)?;
-                        let data = quantize_all(&v, fo, range_of(BIAS_BITS), &|| {
-                            format!(
-                                "constant {} of {} (at the other operand's scale)",
-                                g.node(ins[ci]).name,
-                                name
-                            )
-                        })?;
-                        let cq = add_int_const(
-                            g,
-                            g.shape(ins[ci]).to_vec(),
-                            data,
-                            fo,
-                            g.node(ins[ci]).name.clone(),
-                        )?;
+                        let cq =
+                            self.constant(g, id, ins[ci], fo, range_of(BIAS_BITS), "constant")?;
                         let mut new = ins.clone();
                         new[ci] = cq;
                         g.set_inputs(id, &new).map_err(ir)?;
@@ -350,20 +350,9 @@ impl Pass for QuantizeGraph {
                     let range = range_of(value_bits(&self.cfg, &fed, g, id));
                     let mut new = ins.clone();
                     for (slot, &c) in ins.iter().enumerate() {
-                        if g.const_tensor(c).is_none() {
-                            continue;
+                        if g.const_tensor(c).is_some() {
+                            new[slot] = self.constant(g, id, c, f_y, range, "constant")?;
                         }
-                        let v = float_const(g, c, id)?;
-                        let data = quantize_all(&v, f_y, range, &|| {
-                            format!("constant {} of {name}", g.node(c).name)
-                        })?;
-                        new[slot] = add_int_const(
-                            g,
-                            g.shape(c).to_vec(),
-                            data,
-                            f_y,
-                            g.node(c).name.clone(),
-                        )?;
                     }
                     g.set_inputs(id, &new).map_err(ir)?;
                     f_y

@@ -414,12 +414,8 @@ pub(crate) fn map_node(imp: &mut Importer, n: &NodeProto, name: &str) -> Result<
                 return Err(format!("alpha {alpha} and beta {beta} must be finite").into());
             }
             let x = input(imp, 0)?;
-            let scalar = |imp: &mut Importer, v: f32, what: &str| -> Result<NodeId, MapErr> {
-                let t = IrTensor::f32(vec![], vec![v]).map_err(|e| e.to_string())?;
-                Ok(imp.graph.add_const(t, None, format!("{name}.{what}")))
-            };
-            let a = scalar(imp, alpha, "alpha")?;
-            let b = scalar(imp, beta, "beta")?;
+            let a = scalar(imp, alpha, &format!("{name}.alpha"))?;
+            let b = scalar(imp, beta, &format!("{name}.beta"))?;
             let ax = imp
                 .add(Op::Mul, &[x, a], &format!("{name}.scaled"))
                 .map_err(fe)?;
@@ -551,8 +547,7 @@ pub(crate) fn map_node(imp: &mut Importer, n: &NodeProto, name: &str) -> Result<
             let mut y = add(imp, Op::GlobalAvgPool, &[x])?;
             if n.op_type == "ReduceSum" {
                 let count: usize = xs[2..].iter().product();
-                let c = IrTensor::f32(vec![], vec![count as f32]).map_err(|e| e.to_string())?;
-                let c = imp.graph.add_const(c, None, format!("{name}.count"));
+                let c = scalar(imp, count as f32, &format!("{name}.count"))?;
                 y = add(imp, Op::Mul, &[y, c])?;
             }
             if attrs::int(n, "keepdims", 1)? == 0 {

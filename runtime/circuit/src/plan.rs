@@ -183,21 +183,18 @@ pub fn rescale_spec(
         // bits, and no upper check that the full range did not need (an
         // upper check of a value wider than the table forces a wider
         // table). Either interval is sound with the per-side `d`.
-        let pow2 = |w: &BigInt| ((w + 1u32) & w).is_zero();
-        let (rl, rh) = (
+        let reach = (
             qmin.clone().clamp(l.clone(), h.clone()),
             qmax.clone().clamp(l.clone(), h.clone()),
         );
-        let (w, rw) = (&h - &l, &rh - &rl);
-        let cheaper = bits(&rw) < bits(&w) && (pow2(&rw) || bits(&rw) <= 8 || !pow2(&w));
-        let (l, h) = if cheaper { (rl, rh) } else { (l, h) };
+        let (w, rw) = (&h - &l, &reach.1 - &reach.0);
+        let cheaper = bits(&rw) < bits(&w) && (all_ones(&rw) || bits(&rw) <= 8 || !all_ones(&w));
+        let ((l, h), w) = if cheaper { (reach, rw) } else { ((l, h), w) };
         let (Some(lo), Some(hi)) = (l.to_i64(), h.to_i64()) else {
             return Err(CircuitError::Unsupported(
                 "rescale output range beyond i64".into(),
             ));
         };
-        let w = &h - &l;
-        let pow2 = pow2(&w);
         return Ok(RescaleSpec {
             mnum,
             n,
@@ -207,7 +204,7 @@ pub fn rescale_spec(
             clamp_hi,
             s_bits,
             y_bits: bits(&w),
-            check_hi: !pow2,
+            check_hi: !all_ones(&w),
         });
     }
     // The clamp cannot fire: `y = q` lies in `[qmin, qmax]`, and checking
@@ -242,7 +239,6 @@ fn input_spec(lo: &BigInt, hi: &BigInt) -> Result<RescaleSpec, CircuitError> {
             "input range [{l}, {h}] is empty"
         )));
     }
-    let pow2 = ((&w + 1u32) & &w).is_zero();
     Ok(RescaleSpec {
         mnum: 1,
         n: 0,
@@ -252,8 +248,14 @@ fn input_spec(lo: &BigInt, hi: &BigInt) -> Result<RescaleSpec, CircuitError> {
         clamp_hi: false,
         s_bits: 0,
         y_bits: bits(&w),
-        check_hi: !pow2,
+        check_hi: !all_ones(&w),
     })
+}
+
+/// True when `w + 1` is a power of two (`w >= 0`): a width-`w` range is
+/// exactly `bits(w)` bits, so no upper check is needed.
+fn all_ones(w: &BigInt) -> bool {
+    ((w + 1u32) & w).is_zero()
 }
 
 /// True for a rescale the circuit checks as a linear relation: no right
@@ -370,11 +372,10 @@ pub struct Plan {
     pub macs: usize,
 }
 
-/// Constant cells (pad values) each take one MAC row.
 /// The integer constants data movement places in its output: pad values,
 /// and the elements of constant operands (a Concat with a constant part).
-/// Each gets one constant cell (a dot product with no taps and the value
-/// as bias), so a moved constant is a copy of a cell the verifying key
+/// Each gets one constant cell, one MAC row (a dot product with no taps
+/// and the value as bias), so a moved constant is a copy of a cell the verifying key
 /// fixes.
 pub fn constant_values(g: &Graph) -> BTreeSet<i64> {
     let mut out = BTreeSet::new();

@@ -325,17 +325,8 @@ impl State<'_, '_> {
             return;
         };
         let [(v, a)] = lin[..] else { return };
-        let (Some(a), Some(c0)) = (to_i128(a), to_i128(c0)) else {
-            return;
-        };
-        if a.abs() != 1 {
-            return;
-        }
-        let hull = table.hull(&known, j);
-        // a v + c0 = t, t in hull
-        if let Some((tl, th)) = hull {
-            let (x, y) = ((tl - c0) * a, (th - c0) * a);
-            self.tighten(v, (x.min(y), x.max(y)));
+        if let Some(b) = table.range_of(&known, j, a, c0) {
+            self.tighten(v, b);
         }
     }
 

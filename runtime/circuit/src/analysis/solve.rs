@@ -349,16 +349,7 @@ impl<'a, 's> Local<'a, 's> {
         let i = self.index[&vs[0]];
         let coef = lin[0].1;
         if self.mode == Mode::Determine {
-            // a v + c0 = t over the table's integer hull (a = +-1)
-            let (Some(a), Some(c0i)) = (to_i128(coef), to_i128(c0)) else {
-                return Ok((false, None));
-            };
-            if a.abs() != 1 {
-                return Ok((false, None));
-            }
-            if let Some((tl, th)) = table.hull(&known, j) {
-                let (x, y) = ((tl - c0i) * a, (th - c0i) * a);
-                let b = (x.min(y), x.max(y));
+            if let Some(b) = table.range_of(&known, j, coef, c0) {
                 let nb = match bounds[i] {
                     Some(o) => (o.0.max(b.0), o.1.min(b.1)),
                     None => b,

@@ -127,6 +127,21 @@ impl Table {
         self.hulls.borrow_mut().insert(k, h);
         h
     }
+    /// The integer range of `v` when component `j` of a lookup is
+    /// `a * v + c0` and the other components are `known`: `a = +-1` and
+    /// `c0` small integers, the matching table values integers ([`hull`]);
+    /// `None` otherwise (no bound derived).
+    ///
+    /// [`hull`]: Table::hull
+    pub fn range_of(&self, known: &[Option<Fp>], j: usize, a: Fp, c0: Fp) -> Option<Bound> {
+        let (a, c0) = (to_i128(a)?, to_i128(c0)?);
+        if a.abs() != 1 {
+            return None;
+        }
+        let (tl, th) = self.hull(known, j)?;
+        let (x, y) = ((tl - c0) * a, (th - c0) * a);
+        Some((x.min(y), x.max(y)))
+    }
 }
 
 /// The constraint instances of a recorded circuit over variables.
