@@ -133,19 +133,27 @@ fn random_bytes_and_empty_file() {
     assert_fails(&out, &["empty.onnx", "empty"], &d.join("out.zkc"));
 }
 
+/// Writes `bytes` as `file` in a fresh directory, compiles it, and asserts
+/// a clean refusal whose one line holds every `needle`.
+fn refused(tag: &str, file: &str, bytes: &[u8], needles: &[&str]) {
+    let d = tempdir(tag);
+    let m = write_model(&d, file, bytes);
+    let out = zkc(&["compile", m.to_str().unwrap(), "-o", "out.zkc"], &d);
+    assert_fails(&out, needles, &d.join("out.zkc"));
+}
+
 #[test]
 fn unsupported_op() {
-    let d = tempdir("unsup");
     let bytes = common::pb::model(
         &[("Softmax", &["x"], "y")],
         &[("x", Some(&[0, 4]))],
         &[],
         "y",
     );
-    let m = write_model(&d, "softmax.onnx", &bytes);
-    let out = zkc(&["compile", m.to_str().unwrap(), "-o", "out.zkc"], &d);
-    assert_fails(
-        &out,
+    refused(
+        "unsup",
+        "softmax.onnx",
+        &bytes,
         &[
             "unsupported ONNX op Softmax",
             "node_y",
@@ -153,43 +161,38 @@ fn unsupported_op() {
             "exp",
             "logits",
         ],
-        &d.join("out.zkc"),
     );
 }
 
 #[test]
 fn div_by_non_constant() {
-    let d = tempdir("div");
     let bytes = common::pb::model(
         &[("Div", &["x", "z"], "y")],
         &[("x", Some(&[0, 4])), ("z", Some(&[0, 4]))],
         &[],
         "y",
     );
-    let m = write_model(&d, "div.onnx", &bytes);
-    let out = zkc(&["compile", m.to_str().unwrap(), "-o", "out.zkc"], &d);
-    assert_fails(
-        &out,
+    refused(
+        "div",
+        "div.onnx",
+        &bytes,
         &["unsupported ONNX op Div", "non-constant", "div.onnx"],
-        &d.join("out.zkc"),
     );
 }
 
 #[test]
 fn two_inputs_of_unknown_shape() {
-    let d = tempdir("unknown");
     let bytes = common::pb::model(
         &[("Add", &["a", "b"], "y")],
         &[("a", None), ("b", None)],
         &[],
         "y",
     );
-    let m = write_model(&d, "unknown.onnx", &bytes);
-    let out = zkc(&["compile", m.to_str().unwrap(), "-o", "out.zkc"], &d);
-    assert_fails(
-        &out,
+    refused(
+        "unknown",
+        "unknown.onnx",
+        &bytes,
         &["unknown.onnx", "input a", "unknown shape"],
-        &d.join("out.zkc"),
     );
 }
 
@@ -578,7 +581,6 @@ fn json_failures_are_json_on_stdout() {
 /// with the axes and the shape named.
 #[test]
 fn reduce_over_channels_is_refused_with_a_reason() {
-    let d = tempdir("reduce");
     let axes = common::pb::tensor(
         "axes",
         &[1],
@@ -592,10 +594,10 @@ fn reduce_over_channels_is_refused_with_a_reason() {
         &[axes],
         "y",
     );
-    let m = write_model(&d, "reduce.onnx", &bytes);
-    let out = zkc(&["compile", m.to_str().unwrap(), "-o", "out.zkc"], &d);
-    assert_fails(
-        &out,
+    refused(
+        "reduce",
+        "reduce.onnx",
+        &bytes,
         &[
             "ReduceSum",
             "node_y",
@@ -603,7 +605,6 @@ fn reduce_over_channels_is_refused_with_a_reason() {
             "[1]",
             "[1, 2, 3]",
         ],
-        &d.join("out.zkc"),
     );
 }
 
@@ -700,18 +701,16 @@ fn external_data_beside_the_model() {
 #[test]
 fn cast_to_half_precision_is_refused() {
     // (bfloat16 is refused by tract already, "Unknown DatumType Bfloat16")
-    let d = tempdir("cast16");
     let bytes = common::pb::model_with_attrs(
         &[("Cast", &["x"], "y", &[("to", 10)])],
         &[("x", Some(&[1, 4]))],
         &[],
         "y",
     );
-    let m = write_model(&d, "cast10.onnx", &bytes);
-    let out = zkc(&["compile", m.to_str().unwrap(), "-o", "out.zkc"], &d);
-    assert_fails(
-        &out,
+    refused(
+        "cast16",
+        "cast10.onnx",
+        &bytes,
         &["Cast", "node_y", "float16", "rounds"],
-        &d.join("out.zkc"),
     );
 }

@@ -29,15 +29,7 @@ fn snapshot_pipelines(prefix: &str, name: &str, path: &Path, opts: &QuantOptions
 #[test]
 fn bundled_models_after_pipelines() {
     for (name, path) in common::models() {
-        let opts = QuantOptions {
-            calibration: Some(
-                common::root()
-                    .join("models")
-                    .join(&name)
-                    .join("calibration.json"),
-            ),
-            ..QuantOptions::default()
-        };
+        let opts = common::bundled_options(&name);
         snapshot_pipelines("", &name, &path, &opts);
     }
 }

@@ -8,7 +8,6 @@
 mod common;
 
 use zkc::compile::{compile, write_artifact};
-use zkc::quantize::QuantOptions;
 
 #[test]
 fn bundled_models_have_their_pinned_verifying_keys() {
@@ -17,15 +16,7 @@ fn bundled_models_have_their_pinned_verifying_keys() {
     let cache = std::env::temp_dir().join("zkc-test-param-cache");
     let mut lines = vec![];
     for (name, onnx) in common::models() {
-        let opts = QuantOptions {
-            calibration: Some(
-                common::root()
-                    .join("models")
-                    .join(&name)
-                    .join("calibration.json"),
-            ),
-            ..Default::default()
-        };
+        let opts = common::bundled_options(&name);
         let a = compile(&onnx, &opts).unwrap_or_else(|e| panic!("{name}: {e}"));
         let dir = tmp.join(format!("{name}.zkc"));
         write_artifact(&dir, &a).unwrap();

@@ -29,6 +29,15 @@ pub fn models() -> Vec<(String, PathBuf)> {
     v
 }
 
+/// The quantization options the quick start uses for bundled model
+/// `name`: default bits, calibrated on its own `calibration.json`.
+pub fn bundled_options(name: &str) -> zkc::quantize::QuantOptions {
+    zkc::quantize::QuantOptions {
+        calibration: Some(root().join("models").join(name).join("calibration.json")),
+        ..Default::default()
+    }
+}
+
 /// The op-coverage models (`models/ops/*.onnx`, untrained, one family of
 /// ONNX ops and attributes each, opsets 9 to 18): `(name, onnx path)`.
 pub fn op_models() -> Vec<(String, PathBuf)> {
