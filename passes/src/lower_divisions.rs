@@ -22,6 +22,14 @@
 //! Negative factors use `-M` (rounding is symmetric). Several factors share
 //! the largest shift `n`, each `M` scaled by `2^(n - n_i)`, which changes no
 //! result. The `rescale` clamps to the value's bit range.
+//!
+//! The one exception to exactness: when the exact shift exceeds
+//! `MAX_SHIFT_BITS` (a division by an arbitrary float at 16 bits, whose
+//! exact rounding needs more bits than the circuit range-checks), every
+//! factor uses `n = MAX_SHIFT_BITS` and `M = round(r * 2^n)`, so the result
+//! may differ from `round(x * r)` by one step (relative error of `r` below
+//! `2^-n / r`); the pass reports this as a note naming the node. The integer
+//! runtime and the circuit still agree on the result bit for bit.
 
 use std::collections::HashMap;
 
@@ -31,7 +39,7 @@ use zkc_fixed::{choose_multiplier, exact_rational_of_f32};
 use zkc_ir::{geometry, DType, Graph, NodeId, Op, Stage, ValueType, Window};
 
 use crate::bounds::compute_bounds;
-use crate::quant_config::{output_fed, range_of, value_bits, QuantConfig};
+use crate::quant_config::{output_fed, range_of, value_bits, QuantConfig, MAX_SHIFT_BITS};
 use crate::{Pass, PassError};
 
 const NAME: &str = "lower_divisions";
@@ -43,6 +51,18 @@ const MAX_MULT_BITS: u32 = 62;
 pub struct LowerDivisions {
     /// Bit widths.
     pub cfg: QuantConfig,
+    /// Divisions rounded to `MAX_SHIFT_BITS` instead of exactly (last run).
+    notes: std::cell::RefCell<Vec<String>>,
+}
+
+impl LowerDivisions {
+    /// The pass for these bit widths.
+    pub fn new(cfg: QuantConfig) -> Self {
+        LowerDivisions {
+            cfg,
+            notes: Default::default(),
+        }
+    }
 }
 
 fn err(msg: String) -> PassError {
@@ -53,11 +73,12 @@ fn ir(source: zkc_ir::IrError) -> PassError {
     PassError::Ir { pass: NAME, source }
 }
 
-/// `(M, n)` per factor (given as `sign, num, den` of `r`), sharing one shift.
+/// `(M, n, exact)` per factor (given as `sign, num, den` of `r`), sharing
+/// one shift; `exact` is false when the shift was capped at `MAX_SHIFT_BITS`.
 fn multipliers(
     factors: &[(bool, BigInt, BigInt)],
     x_max: &BigInt,
-) -> Result<(Vec<i64>, i32), PassError> {
+) -> Result<(Vec<i64>, i32, bool), PassError> {
     let mut memo: HashMap<(bool, BigInt, BigInt), (i128, u32)> = HashMap::new();
     for f in factors {
         if memo.contains_key(f) {
@@ -67,13 +88,36 @@ fn multipliers(
         let m = if num.is_zero() {
             (0, 0)
         } else {
-            let m = choose_multiplier(num, den, x_max, MAX_MULT_BITS)
-                .map_err(|e| err(e.to_string()))?;
-            (if *neg { -m.mult } else { m.mult }, m.shift)
+            match choose_multiplier(num, den, x_max, MAX_MULT_BITS) {
+                Ok(m) => (if *neg { -m.mult } else { m.mult }, m.shift),
+                // no exact multiplier within the IR's widths: rounded below
+                Err(
+                    zkc_fixed::FixedError::ShiftTooLarge { .. }
+                    | zkc_fixed::FixedError::MultiplierTooWide { .. },
+                ) => (0, u32::MAX),
+                Err(e) => return Err(err(e.to_string())),
+            }
         };
         memo.insert(f.clone(), m);
     }
     let n = memo.values().map(|m| m.1).max().unwrap_or(0);
+    let cap = MAX_SHIFT_BITS.unsigned_abs();
+    let exact = n <= cap;
+    if !exact {
+        // the exact shift is wider than the circuit checks: round every
+        // factor to `cap` fractional bits instead (see the module docs)
+        for (f, m) in memo.iter_mut() {
+            let (neg, num, den) = f;
+            if num.is_zero() {
+                continue;
+            }
+            let v = zkc_fixed::round_half_up(&(num << cap as usize), den)
+                .and_then(|v| i128::try_from(v).ok())
+                .ok_or_else(|| err(format!("factor {num}/{den} has no {cap}-bit multiplier")))?;
+            *m = (if *neg { -v } else { v }, cap);
+        }
+    }
+    let n = n.min(cap);
     let mult = factors
         .iter()
         .map(|f| {
@@ -85,7 +129,7 @@ fn multipliers(
         })
         .collect::<Result<Vec<_>, _>>()?;
     let n = i32::try_from(n).map_err(|_| err("shift too large".into()))?;
-    Ok((mult, n))
+    Ok((mult, n, exact))
 }
 
 /// `2^k * num / den` as (sign, |num|, den) in lowest terms not required.
@@ -118,7 +162,12 @@ impl Pass for LowerDivisions {
         Stage::Quantizing
     }
 
+    fn notes(&self) -> Vec<String> {
+        self.notes.borrow().clone()
+    }
+
     fn run(&self, g: &mut Graph) -> Result<usize, PassError> {
+        self.notes.borrow_mut().clear();
         let fed = output_fed(g);
         let order = g.topo_order().map_err(ir)?;
         let mut changes = 0;
@@ -218,7 +267,12 @@ impl Pass for LowerDivisions {
                 .cloned()
                 .ok_or_else(|| err(format!("{name}: the operand's range is unknown")))?;
             let x_max = lo.abs().max(hi.abs()) * BigInt::from(count_max);
-            let (mult, shift) = multipliers(&factors, &x_max)?;
+            let (mult, shift, exact) = multipliers(&factors, &x_max)?;
+            if !exact {
+                self.notes.borrow_mut().push(format!(
+                    "{name}: exact rounding of this division needs a shift wider than {MAX_SHIFT_BITS} bits; its multiplier is rounded to {MAX_SHIFT_BITS} fractional bits, so a result may differ from round(x / c) by one step"
+                ));
+            }
             let (lo, hi) = range_of(value_bits(&self.cfg, &fed, g, id));
             g.node_mut(id).op = Op::Rescale {
                 mult,
