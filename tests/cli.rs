@@ -577,35 +577,59 @@ fn json_failures_are_json_on_stdout() {
     }
 }
 
-/// A reduction zkc cannot lower (not over every spatial axis) is refused
-/// with the axes and the shape named.
+/// A reduction over a non-spatial axis (here the channels of `[1, 2, 3]`)
+/// compiles, and its float and quantized outputs are the sums (it used to be
+/// refused: only spatial reductions were lowered).
 #[test]
-fn reduce_over_channels_is_refused_with_a_reason() {
-    let axes = common::pb::tensor(
-        "axes",
-        &[1],
-        common::pb::INT64,
-        &common::pb::i64s(&[1]),
-        None,
-    );
-    let bytes = common::pb::model(
+fn reductions_over_any_axes() {
+    use common::pb::{i64s, model, tensor, INT64};
+    let d = tempdir("reduce");
+    let axes = tensor("axes", &[1], INT64, &i64s(&[1]), None);
+    let bytes = model(
         &[("ReduceSum", &["x", "axes"], "y")],
         &[("x", Some(&[1, 2, 3]))],
         &[axes],
         "y",
     );
-    refused(
-        "reduce",
-        "reduce.onnx",
-        &bytes,
-        &[
-            "ReduceSum",
-            "node_y",
-            "every spatial axis",
-            "[1]",
-            "[1, 2, 3]",
-        ],
+    let m = write_model(&d, "reduce.onnx", &bytes);
+    let input = d.join("input.json");
+    std::fs::write(
+        &input,
+        r#"{"input_data": [[0.5, -0.25, 1.0, 0.25, 0.5, -0.75]]}"#,
+    )
+    .unwrap();
+    let art = d.join("reduce.zkc");
+    let (m, art_s, input_s) = (
+        m.to_str().unwrap(),
+        art.to_str().unwrap(),
+        input.to_str().unwrap(),
     );
+    let out = zkc(&["compile", m, "-o", art_s, "--calibration", input_s], &d);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = zkc(&["run", art_s, "--input", input_s, "--json"], &d);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let want = [0.75, 0.25, 0.25];
+    for key in ["float_outputs", "outputs"] {
+        let got: Vec<f64> = v[key][0]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect();
+        assert_eq!(got.len(), 3, "{key}: {got:?}");
+        for (g, w) in got.iter().zip(want) {
+            assert!((g - w).abs() < 0.02, "{key}: {got:?} is not {want:?}");
+        }
+    }
 }
 
 /// External tensor data (`model.onnx.data` beside the model, as PyTorch's

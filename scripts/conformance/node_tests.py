@@ -11,8 +11,9 @@ and runs the zkc binary on it:
 * the float output (zkc's float interpreter) must match the test's expected
   output within ONNX's own tolerance (rtol 1e-3, atol 1e-7);
 * the quantized output must be within ``QUANT_TOL[B]`` of it, measured as the
-  largest absolute error divided by the largest expected magnitude (a test
-  whose expected output is all zero uses an absolute 1e-6), or the run must
+  largest absolute error divided by the largest magnitude of the input and
+  the expected output (a test whose values are all zero uses an absolute
+  1e-6 * QUANT_TOL), or the run must
   report its saturation (``clamped > 0``): nothing wrong may be silent;
 * with ``--prove N`` the first N passing tests whose circuit has k <= 12 are
   also set up, proven and verified at 8 bits, and the proven output must
@@ -162,7 +163,11 @@ def run_test(binary, name, d, work, prove):
         return "refused", "the input holds NaN or Inf, which have no quantized value", {}
     with open(inp, "w") as f:
         json.dump({"input_data": [np.asarray(x, dtype=np.float64).ravel().tolist()]}, f)
-    scale = max(float(np.max(np.abs(np.asarray(e, dtype=np.float64)), initial=0.0)) for e in expected)
+    # quantization error scales with the values quantized: the input's
+    # magnitude and the output's (an output that cancels, as a dot product
+    # can, may be far smaller than the values that produce it)
+    scale = max([float(np.max(np.abs(np.asarray(v, dtype=np.float64)), initial=0.0))
+                 for v in [x, *expected]])
     info = {}
     for bits in (8, 16):
         art = os.path.join(work, f"b{bits}")

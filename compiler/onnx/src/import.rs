@@ -226,6 +226,11 @@ fn analysed_model(
         for (axis, d) in fact.shape.dims().enumerate() {
             match d.concretize().and_then(|t| t.as_i64()) {
                 Some(v) if v > 0 => shape.push(v as usize),
+                Some(0) => {
+                    return Err(input_err(format!(
+                        "dimension {axis} is 0; zkc does not support empty tensors"
+                    )))
+                }
                 _ if axis == 0 => shape.push(1),
                 _ => {
                     return Err(input_err(format!(

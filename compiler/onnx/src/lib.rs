@@ -14,7 +14,9 @@
 mod attrs;
 mod external_data;
 mod import;
+mod interpolate;
 mod limits;
+mod ops_linear;
 mod ops_movement;
 mod ops_table;
 mod reference;

@@ -6,6 +6,8 @@ use zkc_ir::{NodeId, Op};
 
 use crate::attrs::{self, axis, non_negative};
 use crate::import::{tensor_f32, tensor_i64, Importer};
+use crate::interpolate::Kernel;
+use crate::ops_linear::map_resize_interpolated;
 use crate::ops_table::{MapErr, Mapped};
 
 pub(crate) fn map_pad(
@@ -131,8 +133,20 @@ pub(crate) fn map_resize(
     x: NodeId,
 ) -> Result<Mapped, MapErr> {
     let mode = attrs::string(n, "mode", "nearest")?;
-    if mode != "nearest" {
-        return Err(format!("mode {mode} (only nearest)").into());
+    let kernel = match mode.as_str() {
+        "nearest" => None,
+        "linear" | "bilinear" | "trilinear" => Some(Kernel::Linear),
+        "cubic" | "bicubic" => Some(Kernel::Cubic(f64::from(attrs::float(
+            n,
+            "cubic_coeff_a",
+            -0.75,
+        )?))),
+        other => {
+            return Err(format!("mode {other} (nearest, linear and cubic are supported)").into())
+        }
+    };
+    if let Some(kernel) = kernel {
+        return map_resize_interpolated(imp, n, name, kernel, xs, out, x);
     }
     let upsample = n.op_type == "Upsample";
     let (coord, nearest) = if upsample {

@@ -249,7 +249,7 @@ pub(crate) fn map_node(imp: &mut Importer, n: &NodeProto, name: &str) -> Result<
                 )?);
             }
             let nd = xs.len() - 2;
-            let output_padding = match attrs::ints(n, "output_padding")? {
+            let mut output_padding = match attrs::ints(n, "output_padding")? {
                 Some(p) if p.len() == nd => non_negative(&p, "output_padding")?,
                 _ => vec![0; nd],
             };
@@ -257,7 +257,8 @@ pub(crate) fn map_node(imp: &mut Importer, n: &NodeProto, name: &str) -> Result<
             if attrs::string(n, "auto_pad", "NOTSET")? != "NOTSET"
                 || attrs::ints(n, "output_shape")?.is_some()
             {
-                // Explicit pads from the requested output extent (ONNX formula).
+                // Explicit pads from the requested output extent (ONNX formula,
+                // with floor division as the reference implementation uses).
                 let out = out_shape(imp)?;
                 let upper = attrs::string(n, "auto_pad", "NOTSET")? == "SAME_UPPER";
                 for i in 0..nd {
@@ -265,16 +266,24 @@ pub(crate) fn map_node(imp: &mut Importer, n: &NodeProto, name: &str) -> Result<
                         + output_padding[i]
                         + window.dilations[i] * (window.kernel[i] - 1)
                         + 1;
-                    let total = full
-                        .checked_sub(out[2 + i])
-                        .ok_or("output_shape too large")?;
+                    let total = full as i64 - out[2 + i] as i64;
                     let (b, e) = if upper {
-                        (total / 2, total - total / 2)
+                        (total.div_euclid(2), total - total.div_euclid(2))
                     } else {
-                        (total - total / 2, total / 2)
+                        (total - total.div_euclid(2), total.div_euclid(2))
                     };
-                    window.pads[i] = b;
-                    window.pads[i + nd] = e;
+                    if b < 0 {
+                        return Err(format!(
+                            "output_shape {out:?} extends the output before its first position (padding {b} on axis {i})"
+                        )
+                        .into());
+                    }
+                    // a negative end padding extends the output at the end:
+                    // positions no input reaches, which hold the bias alone,
+                    // as output_padding does
+                    window.pads[i] = b as usize;
+                    window.pads[i + nd] = e.max(0) as usize;
+                    output_padding[i] += (-e).max(0) as usize;
                 }
             }
             node(add(
@@ -320,36 +329,7 @@ pub(crate) fn map_node(imp: &mut Importer, n: &NodeProto, name: &str) -> Result<
             let nout = imp.graph.shape(w).get(1).copied().ok_or("B is not 2-D")?;
             gemm_with_bias(imp, n, name, x, w, nout, beta, 2)
         }
-        "MatMul" => {
-            let b = konst(imp, 1).ok_or("only a constant right operand is supported")?;
-            if b.rank() != 2 {
-                return Err(format!("right operand of shape {:?} is not 2-D", b.shape()).into());
-            }
-            let x = input(imp, 0)?;
-            let w = input(imp, 1)?;
-            let xs = x_shape(imp)?;
-            if xs.len() == 2 {
-                return gemm_with_bias(imp, n, name, x, w, b.shape()[1], 0.0, usize::MAX);
-            }
-            // [.., K] x [K, N] (a vector, or [B, T, C] as nn.Linear on 3-D
-            // inputs exports): rows flattened, one Gemm, reshaped back
-            let k = xs.last().copied().unwrap_or(0);
-            if k != b.shape()[0] {
-                return Err(format!("left operand {xs:?} does not match {:?}", b.shape()).into());
-            }
-            let rows: usize = xs[..xs.len().saturating_sub(1)].iter().product();
-            let flat = imp
-                .add_shaped(Op::Reshape, &[x], vec![rows, k], &format!("{name}.rows"))
-                .map_err(fe)?;
-            let gname = format!("{name}.gemm");
-            let Mapped::Node(y) =
-                gemm_with_bias(imp, n, &gname, flat, w, b.shape()[1], 0.0, usize::MAX)?
-            else {
-                return Err("internal error: MatMul without a bias became an alias".into());
-            };
-            let out = out_shape(imp)?;
-            node(imp.add_shaped(Op::Reshape, &[y], out, name).map_err(fe)?)
-        }
+        "MatMul" => crate::ops_linear::map_matmul(imp, n, name),
         "Add" | "Sub" | "Mul" | "Div" => {
             if n.op_type == "Div" && konst(imp, 1).is_none() {
                 return Err("Div by a non-constant (only constant divisors are supported)".into());
@@ -503,61 +483,7 @@ pub(crate) fn map_node(imp: &mut Importer, n: &NodeProto, name: &str) -> Result<
             node(add(imp, op, &[x])?)
         }
         "GlobalAveragePool" => node(unary(imp, Op::GlobalAvgPool)?),
-        "ReduceMean" | "ReduceSum" => {
-            // over every spatial axis (global average pooling, as PyTorch's
-            // default exporter writes adaptive_avg_pool2d(1) and x.mean((2, 3)))
-            let xs = x_shape(imp)?;
-            let rank = xs.len() as i64;
-            let axes = match attrs::ints(n, "axes")? {
-                Some(a) => Some(a),
-                None => match n.input.get(1).filter(|s| !s.is_empty()) {
-                    Some(_) => {
-                        let t = konst(imp, 1).ok_or("its axes input is not a constant")?;
-                        Some(tensor_i64(&t)?)
-                    }
-                    None => None,
-                },
-            };
-            let all: Vec<i64> = (0..rank).collect();
-            let mut axes: Vec<i64> = match axes {
-                Some(a) if !a.is_empty() => a,
-                _ if attrs::int(n, "noop_with_empty_axes", 0)? != 0 => {
-                    return Ok(Mapped::Alias(Val::Node(input(imp, 0)?)))
-                }
-                _ => all,
-            };
-            for a in axes.iter_mut() {
-                if *a < -rank || *a >= rank {
-                    return Err(format!("axis {a} is out of range for rank {rank}").into());
-                }
-                if *a < 0 {
-                    *a += rank;
-                }
-            }
-            axes.sort_unstable();
-            axes.dedup();
-            let spatial: Vec<i64> = (2..rank).collect();
-            if rank < 3 || axes != spatial {
-                return Err(format!(
-                    "only a reduction over every spatial axis (2..) of [N, C, ...] is supported (global average pooling), not axes {axes:?} of {xs:?}"
-                )
-                .into());
-            }
-            let x = input(imp, 0)?;
-            let mut y = add(imp, Op::GlobalAvgPool, &[x])?;
-            if n.op_type == "ReduceSum" {
-                let count: usize = xs[2..].iter().product();
-                let c = scalar(imp, count as f32, &format!("{name}.count"))?;
-                y = add(imp, Op::Mul, &[y, c])?;
-            }
-            if attrs::int(n, "keepdims", 1)? == 0 {
-                let shape = out_shape(imp)?;
-                y = imp
-                    .add_shaped(Op::Reshape, &[y], shape, &format!("{name}.squeeze"))
-                    .map_err(fe)?;
-            }
-            node(y)
-        }
+        "ReduceMean" | "ReduceSum" => crate::ops_linear::map_reduce(imp, n, name),
         "GlobalMaxPool" => {
             let xs = x_shape(imp)?;
             if xs.len() < 3 {
@@ -658,7 +584,7 @@ fn zeros(imp: &mut Importer, m: usize, name: &str) -> Result<NodeId, MapErr> {
 }
 
 /// A float scalar constant.
-fn scalar(imp: &mut Importer, v: f32, name: &str) -> Result<NodeId, MapErr> {
+pub(crate) fn scalar(imp: &mut Importer, v: f32, name: &str) -> Result<NodeId, MapErr> {
     Ok(imp.graph.add_const(IrTensor::scalar(v), None, name))
 }
 
@@ -666,7 +592,7 @@ fn scalar(imp: &mut Importer, v: f32, name: &str) -> Result<NodeId, MapErr> {
 /// by `beta`) when it is a constant that broadcasts to `[nout]`, a zero bias
 /// otherwise (followed by an `add` of the input when it is not).
 #[allow(clippy::too_many_arguments)]
-fn gemm_with_bias(
+pub(crate) fn gemm_with_bias(
     imp: &mut Importer,
     n: &NodeProto,
     name: &str,
