@@ -99,10 +99,28 @@ pub(crate) fn map_slice(
     let mut start = vec![0; rank];
     let mut step = vec![1; rank];
     let mut len = xs.clone();
+    // axes with negative steps: the whole axis is kept by the slice and then
+    // gathered by constant indices (ONNX clamps starts to [0, d-1] and ends
+    // to [-1, d-1] for negative steps)
+    let mut reversed: Vec<(usize, Vec<usize>)> = vec![];
     for i in 0..starts.len() {
         let (a, d) = (axes[i], xs[axes[i]] as i64);
-        if steps[i] <= 0 {
-            return Err(format!("slice step {} (only positive steps)", steps[i]).into());
+        if steps[i] == 0 {
+            return Err("slice step 0".into());
+        }
+        if steps[i] < 0 {
+            let wrap = |v: i64| if v < 0 { v.saturating_add(d) } else { v };
+            let s = wrap(starts[i]).clamp(0, d - 1);
+            let e = wrap(ends[i]).clamp(-1, d - 1);
+            let mut idx = vec![];
+            let mut j = s;
+            while j > e {
+                idx.push(j as usize);
+                j += steps[i];
+            }
+            len[a] = idx.len();
+            reversed.push((a, idx));
+            continue;
         }
         let norm = |v: i64| if v < 0 { (v + d).max(0) } else { v.min(d) };
         let (s, e) = (norm(starts[i]), norm(ends[i]));
@@ -120,7 +138,36 @@ pub(crate) fn map_slice(
     if len != out {
         return Err(format!("slice gives {len:?}, tract infers {out:?}").into());
     }
-    let id = imp.add(Op::Slice { start, step, len }, &[x], name)?;
+    if reversed.iter().any(|(_, idx)| idx.is_empty()) {
+        return Err(format!("a negative-step slice gives an empty tensor {len:?}; zkc does not support empty tensors").into());
+    }
+    let mut slice_len = len.clone();
+    for (a, _) in &reversed {
+        slice_len[*a] = xs[*a];
+    }
+    let plain = reversed.is_empty();
+    let mut id = x;
+    if slice_len != xs || plain {
+        let op = Op::Slice {
+            start,
+            step,
+            len: slice_len,
+        };
+        let label = if plain {
+            name.to_string()
+        } else {
+            format!("{name}.forward")
+        };
+        id = imp.add(op, &[id], &label)?;
+    }
+    for (k, (a, indices)) in reversed.into_iter().enumerate() {
+        let op = Op::Gather {
+            axis: a,
+            indices_shape: vec![indices.len()],
+            indices,
+        };
+        id = imp.add(op, &[id], &format!("{name}.reverse{k}"))?;
+    }
     Ok(Mapped::Node(id))
 }
 
