@@ -441,6 +441,63 @@ fn tiny_activations_cap_weight_precision_and_say_so() {
     let _ = std::fs::remove_dir_all(&d);
 }
 
+/// A division by float constants at 16 bits (ONNX test_div's shape) used
+/// to fail at circuit planning: exact rounding needs a shift wider than
+/// `MAX_SHIFT_BITS`. The multipliers are now rounded to that many bits and
+/// `lower_divisions` says so with a note naming the node and the bound; the
+/// result stays within one step of float and the trace satisfies the
+/// circuit.
+#[test]
+fn wide_divisions_are_rounded_and_say_so() {
+    use common::pb::{model, tensor, FLOAT};
+    let f32s = |v: &[f32]| -> Vec<u8> { v.iter().flat_map(|x| x.to_le_bytes()).collect() };
+    let c: Vec<f32> = (0..12).map(|i| 1.0 + (i as f32 * 0.618034) % 1.0).collect();
+    let bytes = model(
+        &[("Div", &["x", "c"], "y")],
+        &[("x", Some(&[3, 4]))],
+        &[tensor("c", &[3, 4], FLOAT, &f32s(&c), None)],
+        "y",
+    );
+    let d = std::env::temp_dir().join(format!("zkc-wide-div-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    let onnx = d.join("div.onnx");
+    std::fs::write(&onnx, bytes).unwrap();
+    let x: Vec<f32> = (0..12).map(|i| (i as f32 - 5.5) / 3.0).collect();
+    let cal = d.join("input.json");
+    std::fs::write(&cal, format!("{{\"input_data\": [{x:?}]}}")).unwrap();
+    let opts = QuantOptions {
+        cfg: QuantConfig::new(16, 16, false),
+        calibration: Some(cal),
+        seed: 1,
+    };
+    let a = compile(&onnx, &opts).unwrap_or_else(|e| panic!("{e}"));
+    let notes: Vec<&String> = a.report.passes.iter().flat_map(|p| &p.notes).collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("node_y: exact rounding") && n.contains("up to 1 step")),
+        "{notes:?}"
+    );
+    let m = Model {
+        manifest: a.manifest,
+        float: a.float.graph,
+        quant: a.quant.graph,
+    };
+    let inf = m.infer(std::slice::from_ref(&x)).unwrap();
+    for (q, f) in inf.quant[0].iter().zip(&inf.float[0]) {
+        assert!((q - f).abs() <= 1e-3, "quantized {q}, float {f}");
+    }
+    let plan = zkc_circuit::plan(&m.quant).unwrap();
+    let inst = zkc_circuit::instance_of(&m.quant, &inf.int_run).unwrap();
+    let c = zkc_circuit::ModelCircuit::new(
+        std::sync::Arc::new(m.quant.clone()),
+        std::sync::Arc::new(plan),
+        Some(std::sync::Arc::new(inf.int_run.clone())),
+    );
+    zkc_circuit::prover::mock(&c, &inst).unwrap_or_else(|e| panic!("{e}"));
+    let _ = std::fs::remove_dir_all(&d);
+}
+
 /// A one-sided Clip pays for the values it can produce, not for its
 /// type's whole range: `max = 0` alone (was a 16-bit range table, k = 17
 /// for 60 elements) and `min = 0` alone give circuits of the same small

@@ -27,8 +27,8 @@
 //! `MAX_SHIFT_BITS` (a division by an arbitrary float at 16 bits, whose
 //! exact rounding needs more bits than the circuit range-checks), every
 //! factor uses `n = MAX_SHIFT_BITS` and `M = round(r * 2^n)`, so the result
-//! may differ from `round(x * r)` by one step (relative error of `r` below
-//! `2^-n / r`); the pass reports this as a note naming the node. The integer
+//! may differ from `round(x * r)` by up to `1 + floor(X / 2^(n+1))` steps;
+//! the pass reports this as a note naming the node and that bound. The integer
 //! runtime and the circuit still agree on the result bit for bit.
 
 use std::collections::HashMap;
@@ -73,51 +73,62 @@ fn ir(source: zkc_ir::IrError) -> PassError {
     PassError::Ir { pass: NAME, source }
 }
 
-/// `(M, n, exact)` per factor (given as `sign, num, den` of `r`), sharing
-/// one shift; `exact` is false when the shift was capped at `MAX_SHIFT_BITS`.
-fn multipliers(
-    factors: &[(bool, BigInt, BigInt)],
-    x_max: &BigInt,
-) -> Result<(Vec<i64>, i32, bool), PassError> {
-    let mut memo: HashMap<(bool, BigInt, BigInt), (i128, u32)> = HashMap::new();
+/// A factor `r = (-1)^neg * num / den`.
+type Factor = (bool, BigInt, BigInt);
+
+/// The exact `(M, n)` of `r` for `|x| <= x_max`, or `None` when none fits
+/// the IR's multiplier width or `zkc_fixed::MAX_SHIFT`.
+fn exact_multiplier(f: &Factor, x_max: &BigInt) -> Result<Option<(i128, u32)>, PassError> {
+    let (neg, num, den) = f;
+    if num.is_zero() {
+        return Ok(Some((0, 0)));
+    }
+    match choose_multiplier(num, den, x_max, MAX_MULT_BITS) {
+        Ok(m) => Ok(Some((if *neg { -m.mult } else { m.mult }, m.shift))),
+        Err(
+            zkc_fixed::FixedError::ShiftTooLarge { .. }
+            | zkc_fixed::FixedError::MultiplierTooWide { .. },
+        ) => Ok(None),
+        Err(e) => Err(err(e.to_string())),
+    }
+}
+
+/// `(round(r * 2^cap), cap)`: the multiplier rounded to `cap` fractional bits.
+fn rounded_multiplier(f: &Factor, cap: u32) -> Result<(i128, u32), PassError> {
+    let (neg, num, den) = f;
+    let v = zkc_fixed::round_half_up(&(num << cap as usize), den)
+        .and_then(|v| i128::try_from(v).ok())
+        .ok_or_else(|| err(format!("factor {num}/{den} has no {cap}-bit multiplier")))?;
+    Ok((if *neg { -v } else { v }, cap))
+}
+
+/// `(M, n, exact)` per factor, sharing one shift: exact multipliers when
+/// every factor has one within `MAX_SHIFT_BITS`, otherwise every factor
+/// rounded to `MAX_SHIFT_BITS` fractional bits and `exact` false.
+fn multipliers(factors: &[Factor], x_max: &BigInt) -> Result<(Vec<i64>, i32, bool), PassError> {
+    let cap = MAX_SHIFT_BITS.unsigned_abs();
+    let mut memo: HashMap<&Factor, (i128, u32)> = HashMap::new();
+    let mut exact = true;
     for f in factors {
         if memo.contains_key(f) {
             continue;
         }
-        let (neg, num, den) = f;
-        let m = if num.is_zero() {
-            (0, 0)
-        } else {
-            match choose_multiplier(num, den, x_max, MAX_MULT_BITS) {
-                Ok(m) => (if *neg { -m.mult } else { m.mult }, m.shift),
-                // no exact multiplier within the IR's widths: rounded below
-                Err(
-                    zkc_fixed::FixedError::ShiftTooLarge { .. }
-                    | zkc_fixed::FixedError::MultiplierTooWide { .. },
-                ) => (0, u32::MAX),
-                Err(e) => return Err(err(e.to_string())),
+        match exact_multiplier(f, x_max)? {
+            Some(m) if m.1 <= cap => memo.insert(f, m),
+            // wider than the circuit checks: round every factor instead
+            _ => {
+                exact = false;
+                break;
             }
         };
-        memo.insert(f.clone(), m);
+    }
+    if !exact {
+        memo = factors
+            .iter()
+            .map(|f| Ok((f, rounded_multiplier(f, cap)?)))
+            .collect::<Result<_, PassError>>()?;
     }
     let n = memo.values().map(|m| m.1).max().unwrap_or(0);
-    let cap = MAX_SHIFT_BITS.unsigned_abs();
-    let exact = n <= cap;
-    if !exact {
-        // the exact shift is wider than the circuit checks: round every
-        // factor to `cap` fractional bits instead (see the module docs)
-        for (f, m) in memo.iter_mut() {
-            let (neg, num, den) = f;
-            if num.is_zero() {
-                continue;
-            }
-            let v = zkc_fixed::round_half_up(&(num << cap as usize), den)
-                .and_then(|v| i128::try_from(v).ok())
-                .ok_or_else(|| err(format!("factor {num}/{den} has no {cap}-bit multiplier")))?;
-            *m = (if *neg { -v } else { v }, cap);
-        }
-    }
-    let n = n.min(cap);
     let mult = factors
         .iter()
         .map(|f| {
@@ -133,7 +144,7 @@ fn multipliers(
 }
 
 /// `2^k * num / den` as (sign, |num|, den) in lowest terms not required.
-fn factor(k: i32, num: BigInt, den: BigInt) -> (bool, BigInt, BigInt) {
+fn factor(k: i32, num: BigInt, den: BigInt) -> Factor {
     let neg = num.is_negative() != den.is_negative() && !num.is_zero();
     let (mut num, mut den) = (num.abs(), den.abs());
     if k >= 0 {
@@ -269,8 +280,10 @@ impl Pass for LowerDivisions {
             let x_max = lo.abs().max(hi.abs()) * BigInt::from(count_max);
             let (mult, shift, exact) = multipliers(&factors, &x_max)?;
             if !exact {
+                // |x*M/2^n - x*r| <= x_max / 2^(n+1), plus one for rounding
+                let steps = (&x_max >> (shift + 1) as usize) + 1;
                 self.notes.borrow_mut().push(format!(
-                    "{name}: exact rounding of this division needs a shift wider than {MAX_SHIFT_BITS} bits; its multiplier is rounded to {MAX_SHIFT_BITS} fractional bits, so a result may differ from round(x / c) by one step"
+                    "{name}: exact rounding of this division needs a shift wider than {MAX_SHIFT_BITS} bits; its multiplier is rounded to {MAX_SHIFT_BITS} fractional bits, so a result may differ from round(x / c) by up to {steps} step(s)"
                 ));
             }
             let (lo, hi) = range_of(value_bits(&self.cfg, &fed, g, id));

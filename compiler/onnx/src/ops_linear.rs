@@ -4,39 +4,16 @@
 //! operand of any rank as one `gemm` per batch element; `Resize` in `linear`
 //! and `cubic` modes as one constant matrix (`gemm`) per resized axis.
 
-use std::sync::Arc;
-
 use tract_onnx::pb::NodeProto;
-use tract_onnx::prelude::Tensor;
-use zkc_ir::{NodeId, Op, Tensor as IrTensor};
+use zkc_ir::{NodeId, Op};
 
 use crate::attrs;
 use crate::import::{tensor_f32, tensor_i64, Importer, Val};
 use crate::interpolate::{is_identity, AxisResize, Kernel, Row};
-use crate::ops_table::{gemm_with_bias, scalar, MapErr, Mapped};
-
-/// The IR node of input `i` of `n`.
-fn input(imp: &mut Importer, n: &NodeProto, i: usize, name: &str) -> Result<NodeId, MapErr> {
-    let v = n
-        .input
-        .get(i)
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| format!("missing input {i}"))?;
-    imp.node_for(v, name).map_err(MapErr::Model)
-}
-
-/// Input `i` of `n` if it is given and constant.
-fn konst(imp: &mut Importer, n: &NodeProto, i: usize) -> Option<Arc<Tensor>> {
-    n.input
-        .get(i)
-        .filter(|s| !s.is_empty())
-        .and_then(|v| imp.constant(v))
-}
-
-/// True when input `i` of `n` is given.
-fn given(n: &NodeProto, i: usize) -> bool {
-    n.input.get(i).is_some_and(|s| !s.is_empty())
-}
+use crate::ops_table::{
+    const_input as konst, constant, gemm_with_bias, given, input_node as input, scalar, MapErr,
+    Mapped,
+};
 
 /// The static shape of `value`.
 fn shape(imp: &Importer, value: Option<&String>) -> Result<Vec<usize>, MapErr> {
@@ -44,17 +21,6 @@ fn shape(imp: &Importer, value: Option<&String>) -> Result<Vec<usize>, MapErr> {
     Ok(imp
         .shape_of(v)
         .ok_or_else(|| format!("{v} has no static shape"))?)
-}
-
-/// A constant `f32` IR tensor.
-fn constant(
-    imp: &mut Importer,
-    shape: Vec<usize>,
-    data: Vec<f32>,
-    name: &str,
-) -> Result<NodeId, MapErr> {
-    let t = IrTensor::f32(shape, data).map_err(|e| e.to_string())?;
-    Ok(imp.graph.add_const(t, None, name))
 }
 
 /// `perm` moving axis `a` of a rank-`r` tensor last, and its inverse.
@@ -151,7 +117,6 @@ pub(crate) fn map_matmul(imp: &mut Importer, n: &NodeProto, name: &str) -> Resul
     let xs = shape(imp, n.input.first())?;
     let out = shape(imp, n.output.first())?;
     let bs = b.shape().to_vec();
-    let bv = tensor_f32(&b)?;
     // the right operand as a stack of [K, N] matrices
     let (k, nn, b_batch) = match bs.len() {
         0 => return Err("right operand is a scalar (MatMul needs at least 1-D)".into()),
@@ -172,7 +137,7 @@ pub(crate) fn map_matmul(imp: &mut Importer, n: &NodeProto, name: &str) -> Resul
         let w = if bs.len() == 2 {
             input(imp, n, 1, name)?
         } else {
-            constant(imp, vec![k, nn], bv, &format!("{name}.w"))?
+            constant(imp, vec![k, nn], tensor_f32(&b)?, &format!("{name}.w"))?
         };
         let rows: usize = xs[..xs.len() - 1].iter().product();
         let flat = if xs.len() == 2 {
@@ -215,6 +180,7 @@ pub(crate) fn map_matmul(imp: &mut Importer, n: &NodeProto, name: &str) -> Resul
     if total > 4096 {
         return Err(format!("a batched MatMul of {total} matrices (at most 4096)").into());
     }
+    let bv = tensor_f32(&b)?;
     let x3 = imp
         .add_shaped(
             Op::Reshape,
@@ -401,18 +367,20 @@ pub(crate) fn map_resize_interpolated(
         _ => vec![(0.0, 1.0); r],
     };
     let extrapolation = attrs::float(n, "extrapolation_value", 0.0)?;
+    let antialias = attrs::int(n, "antialias", 0)? != 0;
+    let exclude_outside = attrs::int(n, "exclude_outside", 0)? != 0;
     let mut y = x;
     for a in (0..r).rev() {
-        let spec = AxisResize {
-            kernel,
-            coord: coord.clone(),
-            antialias: attrs::int(n, "antialias", 0)? != 0,
-            exclude_outside: attrs::int(n, "exclude_outside", 0)? != 0,
-            roi: roi[a],
-        };
         if !axes.contains(&a) {
             continue;
         }
+        let spec = AxisResize {
+            kernel,
+            coord: coord.clone(),
+            antialias,
+            exclude_outside,
+            roi: roi[a],
+        };
         let rows: Vec<Row> = spec.rows(xs[a], size[a], scale[a])?;
         if is_identity(&rows, xs[a]) {
             continue;

@@ -139,21 +139,8 @@ pub(crate) const TRAINING_BATCH_NORM: &str = "training_mode=1 (batch statistics)
 /// Maps one ONNX node.
 pub(crate) fn map_node(imp: &mut Importer, n: &NodeProto, name: &str) -> Result<Mapped, MapErr> {
     let fe = MapErr::Model;
-    let input = |imp: &mut Importer, i: usize| -> Result<NodeId, MapErr> {
-        let v = n
-            .input
-            .get(i)
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| format!("missing input {i}"))?;
-        imp.node_for(v, name).map_err(fe)
-    };
-    let konst =
-        |imp: &mut Importer, i: usize| -> Option<std::sync::Arc<tract_onnx::prelude::Tensor>> {
-            n.input
-                .get(i)
-                .filter(|s| !s.is_empty())
-                .and_then(|v| imp.constant(v))
-        };
+    let input = |imp: &mut Importer, i: usize| input_node(imp, n, i, name);
+    let konst = |imp: &mut Importer, i: usize| const_input(imp, n, i);
     let x_shape = |imp: &Importer| -> Result<Vec<usize>, MapErr> {
         let v = n.input.first().ok_or("missing input 0")?;
         Ok(imp
@@ -577,10 +564,52 @@ pub(crate) fn map_node(imp: &mut Importer, n: &NodeProto, name: &str) -> Result<
     }
 }
 
+/// The IR node of input `i` of `n` (read by the node `name`).
+pub(crate) fn input_node(
+    imp: &mut Importer,
+    n: &NodeProto,
+    i: usize,
+    name: &str,
+) -> Result<NodeId, MapErr> {
+    let v = n
+        .input
+        .get(i)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| format!("missing input {i}"))?;
+    imp.node_for(v, name).map_err(MapErr::Model)
+}
+
+/// Input `i` of `n` if it is given and constant.
+pub(crate) fn const_input(
+    imp: &mut Importer,
+    n: &NodeProto,
+    i: usize,
+) -> Option<std::sync::Arc<tract_onnx::prelude::Tensor>> {
+    n.input
+        .get(i)
+        .filter(|s| !s.is_empty())
+        .and_then(|v| imp.constant(v))
+}
+
+/// True when input `i` of `n` is given (present and not empty).
+pub(crate) fn given(n: &NodeProto, i: usize) -> bool {
+    n.input.get(i).is_some_and(|s| !s.is_empty())
+}
+
+/// A constant `f32` IR tensor of `shape`.
+pub(crate) fn constant(
+    imp: &mut Importer,
+    shape: Vec<usize>,
+    data: Vec<f32>,
+    name: &str,
+) -> Result<NodeId, MapErr> {
+    let t = IrTensor::f32(shape, data).map_err(|e| e.to_string())?;
+    Ok(imp.graph.add_const(t, None, name))
+}
+
 /// A zero bias of `m` elements.
 fn zeros(imp: &mut Importer, m: usize, name: &str) -> Result<NodeId, MapErr> {
-    let t = IrTensor::f32(vec![m], vec![0.0; m]).map_err(|e| e.to_string())?;
-    Ok(imp.graph.add_const(t, None, name))
+    constant(imp, vec![m], vec![0.0; m], name)
 }
 
 /// A float scalar constant.
