@@ -738,3 +738,59 @@ fn cast_to_half_precision_is_refused() {
         &["Cast", "node_y", "float16", "rounds"],
     );
 }
+
+/// GatherND with constant indices, as ONNX defines it: with `batch_dims = 1`
+/// each batch takes its own index tuples (the spec's example: data
+/// `[[[0,1],[2,3]],[[4,5],[6,7]]]`, indices `[[1],[0]]` give
+/// `[[2,3],[4,5]]`), and a negative index counts from the end (`[[-1],[-2]]`
+/// gives the same); float and quantized outputs both.
+#[test]
+fn gather_nd_with_constant_indices() {
+    use common::pb::{i64s, model_with_attrs, tensor, INT64};
+    for (tag, idx) in [("pos", [1i64, 0]), ("neg", [-1, -2])] {
+        let d = tempdir(&format!("gathernd-{tag}"));
+        let indices = tensor("idx", &[2, 1], INT64, &i64s(&idx), None);
+        let bytes = model_with_attrs(
+            &[("GatherND", &["x", "idx"], "y", &[("batch_dims", 1)])],
+            &[("x", Some(&[2, 2, 2]))],
+            &[indices],
+            "y",
+        );
+        let m = write_model(&d, "gnd.onnx", &bytes);
+        let input = d.join("input.json");
+        std::fs::write(
+            &input,
+            r#"{"input_data": [[0.0, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875]]}"#,
+        )
+        .unwrap();
+        let art = d.join("gnd.zkc");
+        let (m, art_s, input_s) = (
+            m.to_str().unwrap(),
+            art.to_str().unwrap(),
+            input.to_str().unwrap(),
+        );
+        let out = zkc(&["compile", m, "-o", art_s, "--calibration", input_s], &d);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = zkc(&["run", art_s, "--input", input_s, "--json"], &d);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let want = [0.25, 0.375, 0.5, 0.625];
+        for key in ["float_outputs", "outputs"] {
+            let got: Vec<f64> = v[key][0]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap())
+                .collect();
+            assert_eq!(got, want, "{tag} {key}");
+        }
+    }
+}

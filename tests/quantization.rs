@@ -538,3 +538,64 @@ fn one_sided_clips_are_sized_by_their_values() {
     assert!(ks.iter().all(|&(_, k, _)| k <= 10), "{ks:?}");
     assert_eq!(ks[0].1, ks[1].1, "{ks:?}");
 }
+
+/// Tiny activations next to a large output: `x * 1e-13 + 0.5` calibrates
+/// the product at about 49 fractional bits, and aligning it to the sum's
+/// 6 would need a 34-bit shift, more than the rescale chip checks (it
+/// used to fail at circuit planning, naming no cause). The product's bits
+/// are capped so the add requantizes within 32 bits, the compile output
+/// names the cap and the op that forced it, the result stays within one
+/// output step of float, and the trace satisfies the circuit.
+#[test]
+fn tiny_activations_are_capped_and_say_so() {
+    use common::pb::{model, tensor, FLOAT};
+    let f32s = |v: &[f32]| -> Vec<u8> { v.iter().flat_map(|x| x.to_le_bytes()).collect() };
+    let c: Vec<f32> = (0..8).map(|i| 1e-13 * (1.0 + i as f32 / 8.0)).collect();
+    let bytes = model(
+        &[("Mul", &["x", "c"], "t"), ("Add", &["t", "h"], "y")],
+        &[("x", Some(&[1, 8]))],
+        &[
+            tensor("c", &[1, 8], FLOAT, &f32s(&c), None),
+            tensor("h", &[], FLOAT, &f32s(&[0.5]), None),
+        ],
+        "y",
+    );
+    let d = std::env::temp_dir().join(format!("zkc-tiny-act-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    let onnx = d.join("tiny.onnx");
+    std::fs::write(&onnx, bytes).unwrap();
+    let x: Vec<f32> = (0..8).map(|i| (i as f32 - 3.5) / 4.0).collect();
+    let cal = d.join("input.json");
+    std::fs::write(&cal, format!("{{\"input_data\": [{x:?}]}}")).unwrap();
+    let opts = QuantOptions {
+        cfg: QuantConfig::new(8, 8, false),
+        calibration: Some(cal),
+        seed: 1,
+    };
+    let a = compile(&onnx, &opts).unwrap_or_else(|e| panic!("{e}"));
+    let notes: Vec<&String> = a.report.passes.iter().flat_map(|p| &p.notes).collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("fractional bits capped") && n.contains("so that add ")),
+        "{notes:?}"
+    );
+    let m = Model {
+        manifest: a.manifest,
+        float: a.float.graph,
+        quant: a.quant.graph,
+    };
+    let inf = m.infer(std::slice::from_ref(&x)).unwrap();
+    for (q, f) in inf.quant[0].iter().zip(&inf.float[0]) {
+        assert!((q - f).abs() <= 1.0 / 32.0, "quantized {q}, float {f}");
+    }
+    let plan = zkc_circuit::plan(&m.quant).unwrap_or_else(|e| panic!("{e}"));
+    let inst = zkc_circuit::instance_of(&m.quant, &inf.int_run).unwrap();
+    let c = zkc_circuit::ModelCircuit::new(
+        std::sync::Arc::new(m.quant.clone()),
+        std::sync::Arc::new(plan),
+        Some(std::sync::Arc::new(inf.int_run.clone())),
+    );
+    zkc_circuit::prover::mock(&c, &inst).unwrap_or_else(|e| panic!("{e}"));
+    let _ = std::fs::remove_dir_all(&d);
+}

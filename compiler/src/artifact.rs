@@ -17,8 +17,11 @@ use crate::{DriverError, Result};
 /// Version of the artifact layout; bumped on incompatible changes.
 pub const FORMAT_VERSION: u32 = 1;
 
-/// Largest artifact file zkc reads (512 MiB).
-pub const MAX_ARTIFACT_FILE_BYTES: u64 = 512 << 20;
+/// Largest artifact file zkc reads or writes (4 GiB: the text IR of a
+/// model near the 2 GiB ONNX limit's parameter count at about 13 bytes per
+/// weight would not fit, but `zkc compile` refuses to write what this
+/// limit would refuse to read, so an artifact it writes can always be read).
+pub const MAX_ARTIFACT_FILE_BYTES: u64 = 4 << 30;
 
 /// A model input in the manifest.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]

@@ -5,10 +5,12 @@ use std::path::Path;
 use zkc_ir::{print_graph, print_graph_full, Graph};
 use zkc_passes::Pipeline;
 
-use crate::artifact::{write_dir_atomically, Manifest, ManifestInput, FORMAT_VERSION};
+use crate::artifact::{
+    write_dir_atomically, Manifest, ManifestInput, FORMAT_VERSION, MAX_ARTIFACT_FILE_BYTES,
+};
 use crate::quantize::{quantize, QuantOptions, QuantizedModel};
 use crate::report::{graph_stats, pass_lines, Report};
-use crate::Result;
+use crate::{DriverError, Result};
 
 /// A model compiled through the float pipeline.
 #[derive(Clone)]
@@ -125,6 +127,17 @@ pub fn write_artifact(dir: &Path, a: &Artifact) -> Result<()> {
             print_graph_full(&a.quant.graph)?.into_bytes(),
         ),
     ];
+    for (name, bytes) in &files {
+        if bytes.len() as u64 > MAX_ARTIFACT_FILE_BYTES {
+            return Err(DriverError::Artifact {
+                path: dir.display().to_string(),
+                reason: format!(
+                    "{name} would be {} bytes, more than zkc's limit of {MAX_ARTIFACT_FILE_BYTES} bytes per artifact file (the model has too many parameters)",
+                    bytes.len()
+                ),
+            });
+        }
+    }
     write_dir_atomically(dir, &files)
 }
 

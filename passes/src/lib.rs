@@ -10,6 +10,7 @@ pub mod calibrate;
 mod consts;
 pub mod fold_batch_norm;
 pub mod fold_constants;
+mod frac_caps;
 pub mod fuse_activations;
 pub mod insert_rescales;
 pub mod lower_divisions;

@@ -32,7 +32,10 @@
 use zkc_fixed::{frac_bits_for, quantize};
 use zkc_ir::{DType, Graph, NodeId, Op, Stage, Tensor};
 
+use std::collections::BTreeMap;
+
 use crate::calibrate::Calibration;
+use crate::frac_caps::{frac_caps, Cap};
 use crate::quant_config::{
     output_fed, range_of, value_bits, QuantConfig, BIAS_BITS, MAX_SHIFT_BITS,
 };
@@ -176,6 +179,33 @@ impl QuantizeGraph {
         })
     }
 
+    /// [`Self::act_frac`] within the value's cap (see [`crate::frac_caps`]),
+    /// noting a cap that applies.
+    fn capped_frac(
+        &self,
+        g: &Graph,
+        fed: &std::collections::BTreeSet<NodeId>,
+        caps: &BTreeMap<NodeId, Cap>,
+        id: NodeId,
+    ) -> Result<i32, PassError> {
+        let f = self.act_frac(g, fed, id)?;
+        match caps.get(&id) {
+            Some(cap) if cap.bits < f => {
+                self.notes.borrow_mut().push(format!(
+                    "{} {}: fractional bits capped from {f} to {} so that {} {} requantizes it within {MAX_SHIFT_BITS} bits (its calibrated values are tiny next to that op's output; parts below 2^-{} are dropped)",
+                    g.op(id).kind(),
+                    g.node(id).name,
+                    cap.bits,
+                    g.op(cap.by).kind(),
+                    g.node(cap.by).name,
+                    cap.bits
+                ));
+                Ok(cap.bits)
+            }
+            _ => Ok(f),
+        }
+    }
+
     /// Quantizes weight `w` (float const) for `user`; returns the int const
     /// node and its frac.
     fn weights(
@@ -280,6 +310,9 @@ impl Pass for QuantizeGraph {
         self.notes.borrow_mut().clear();
         let fed = output_fed(g);
         let order = g.topo_order().map_err(ir)?;
+        let caps = frac_caps(g, &order, self.cfg.weight_bits, &|c| {
+            self.act_frac(g, &fed, c).ok()
+        });
         let mut changed = 0;
         for id in order {
             let ins = g.inputs(id);
@@ -287,14 +320,14 @@ impl Pass for QuantizeGraph {
             let name = g.node(id).name.clone();
             let f_y = match &op {
                 Op::Const(_) => continue,
-                Op::Input { .. } => self.act_frac(g, &fed, id)?,
+                Op::Input { .. } => self.capped_frac(g, &fed, &caps, id)?,
                 Op::Conv { .. }
                 | Op::ConvTranspose { .. }
                 | Op::Gemm { .. }
                 | Op::ScaleShift { .. } => {
                     let fx = frac(g, ins[0])?;
                     let per_channel = self.cfg.per_channel && !matches!(op, Op::ScaleShift { .. });
-                    let f_act = self.act_frac(g, &fed, id)?;
+                    let f_act = self.capped_frac(g, &fed, &caps, id)?;
                     let cap = f_act + MAX_SHIFT_BITS - fx;
                     let (w, fw) = self.weights(g, id, ins[1], per_channel, cap)?;
                     let b = self.bias(g, id, ins[2], fx + fw)?;
@@ -306,11 +339,11 @@ impl Pass for QuantizeGraph {
                     let c = ins.iter().position(|&i| g.const_tensor(i).is_some());
                     match c {
                         // scalar factor: lowered by lower_divisions
-                        Some(ci) if scalar(ins[ci]) => self.act_frac(g, &fed, id)?,
+                        Some(ci) if scalar(ins[ci]) => self.capped_frac(g, &fed, &caps, id)?,
                         Some(ci) => {
                             let x = ins[1 - ci];
                             let fx = frac(g, x)?;
-                            let f_act = self.act_frac(g, &fed, id)?;
+                            let f_act = self.capped_frac(g, &fed, &caps, id)?;
                             let cap = f_act + MAX_SHIFT_BITS - fx;
                             let (cq, fc) = self.weights(g, id, ins[ci], false, cap)?;
                             let mut new = ins.clone();
@@ -319,7 +352,7 @@ impl Pass for QuantizeGraph {
                             f_act.min(fx + fc)
                         }
                         None => self
-                            .act_frac(g, &fed, id)?
+                            .capped_frac(g, &fed, &caps, id)?
                             .min(frac(g, ins[0])? + frac(g, ins[1])?),
                     }
                 }
@@ -335,18 +368,18 @@ impl Pass for QuantizeGraph {
                     }
                     let cur = g.inputs(id);
                     let finest = frac(g, cur[0])?.max(frac(g, cur[1])?);
-                    self.act_frac(g, &fed, id)?.min(finest)
+                    self.capped_frac(g, &fed, &caps, id)?.min(finest)
                 }
                 Op::Div
                 | Op::Sigmoid
                 | Op::Tanh
                 | Op::LeakyRelu { .. }
                 | Op::AvgPool { .. }
-                | Op::GlobalAvgPool => self.act_frac(g, &fed, id)?,
+                | Op::GlobalAvgPool => self.capped_frac(g, &fed, &caps, id)?,
                 Op::Concat { .. } => {
                     // constant parts are quantized at the output's scale
                     // (calibration covers them); insert_rescales aligns the rest
-                    let f_y = self.act_frac(g, &fed, id)?;
+                    let f_y = self.capped_frac(g, &fed, &caps, id)?;
                     let range = range_of(value_bits(&self.cfg, &fed, g, id));
                     let mut new = ins.clone();
                     for (slot, &c) in ins.iter().enumerate() {

@@ -8,7 +8,7 @@ use crate::attrs::{self, axis, non_negative};
 use crate::import::{tensor_f32, tensor_i64, Importer};
 use crate::interpolate::Kernel;
 use crate::ops_linear::map_resize_interpolated;
-use crate::ops_table::{MapErr, Mapped};
+use crate::ops_table::{const_input, MapErr, Mapped};
 
 pub(crate) fn map_pad(
     imp: &mut Importer,
@@ -297,4 +297,71 @@ pub(crate) fn map_resize(
     }
     let id = imp.add(Op::Resize { maps }, &[x], name)?;
     Ok(Mapped::Node(id))
+}
+
+/// `GatherND` with constant indices: the data's first `batch_dims + r` axes
+/// (`r` the indices' last dimension) are flattened into one, and a constant
+/// `gather` along it takes each index tuple's linear position, so the output
+/// is ONNX's `indices.shape[:-1] + data.shape[batch_dims + r:]` exactly
+/// (negative indices count from the end; any index out of range is refused).
+/// This is how the default PyTorch exporter writes `adaptive_avg_pool2d`.
+pub(crate) fn map_gather_nd(
+    imp: &mut Importer,
+    n: &NodeProto,
+    name: &str,
+    xs: Vec<usize>,
+    x: NodeId,
+) -> Result<Mapped, MapErr> {
+    let b = usize::try_from(attrs::int(n, "batch_dims", 0)?)
+        .map_err(|_| "negative batch_dims is not supported")?;
+    let idx = const_input(imp, n, 1).ok_or("indices must be constant (only constant GatherND)")?;
+    let ishape = idx.shape().to_vec();
+    let (&r, lead) = ishape
+        .split_last()
+        .ok_or("indices must have rank at least 1")?;
+    if b + r > xs.len() || lead.len() < b || lead[..b] != xs[..b] {
+        return Err(format!(
+            "indices of shape {ishape:?} with batch_dims {b} do not fit data of shape {xs:?}"
+        )
+        .into());
+    }
+    let count: usize = lead.iter().product();
+    if count == 0 || xs.iter().product::<usize>() == 0 {
+        return Err("GatherND gives an empty tensor; zkc does not support empty tensors".into());
+    }
+    let values = tensor_i64(&idx)?;
+    if values.len() != count * r {
+        return Err(format!("indices hold {} values for shape {ishape:?}", values.len()).into());
+    }
+    let per_batch: usize = lead[b..].iter().product();
+    let block: usize = xs[b..b + r].iter().product();
+    let mut linear = Vec::with_capacity(count);
+    for p in 0..count {
+        let mut at = (p / per_batch) * block;
+        let mut stride = block;
+        for (j, &i) in values[p * r..(p + 1) * r].iter().enumerate() {
+            let d = xs[b + j];
+            stride /= d;
+            let k = if i < 0 { i + d as i64 } else { i };
+            let k = usize::try_from(k)
+                .ok()
+                .filter(|&k| k < d)
+                .ok_or_else(|| format!("index {i} out of range for an axis of {d}"))?;
+            at += k * stride;
+        }
+        linear.push(at);
+    }
+    let outer: usize = xs[..b + r].iter().product();
+    let mut flat = vec![outer];
+    flat.extend_from_slice(&xs[b + r..]);
+    let mut id = x;
+    if flat != xs {
+        id = imp.add_shaped(Op::Reshape, &[id], flat, &format!("{name}.flat"))?;
+    }
+    let op = Op::Gather {
+        axis: 0,
+        indices: linear,
+        indices_shape: lead.to_vec(),
+    };
+    Ok(Mapped::Node(imp.add(op, &[id], name)?))
 }

@@ -24,6 +24,7 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "Dropout",
     "Flatten",
     "Gather",
+    "GatherND",
     "Gemm",
     "GlobalAveragePool",
     "GlobalMaxPool",
@@ -80,7 +81,6 @@ pub(crate) fn missing(op: &str) -> Option<&'static str> {
         "Exp" | "Log" | "Sqrt" | "Reciprocal" | "Pow" => {
             "on the data path needs a table of the function, which zkc does not have yet (only sigmoid, tanh and leaky ReLU are tabulated)"
         }
-        "GatherND" => "with computed indices is not supported (only constant Gather)",
         "QuantizeLinear" | "DequantizeLinear" | "QLinearConv" | "QLinearMatMul" | "MatMulInteger" | "ConvInteger" => {
             "pre-quantized (QDQ) models are not imported yet; export the float model and let zkc quantize it"
         }
@@ -551,6 +551,10 @@ pub(crate) fn map_node(imp: &mut Importer, n: &NodeProto, name: &str) -> Result<
                 indices_shape: idx.shape().to_vec(),
             };
             node(unary(imp, op)?)
+        }
+        "GatherND" => {
+            let (xs, x) = (x_shape(imp)?, input(imp, 0)?);
+            crate::ops_movement::map_gather_nd(imp, n, name, xs, x)
         }
         "Resize" | "Upsample" => {
             // tract 0.23 has no Upsample op (opset 7 to 9): its output
