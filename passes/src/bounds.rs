@@ -209,6 +209,7 @@ fn bound_of(
         | Op::Clip(_)
         | Op::LeakyRelu { .. }
         | Op::Sigmoid
+        | Op::Function(_)
         | Op::Tanh
         | Op::AvgPool { .. }
         | Op::GlobalAvgPool => bit_range(),

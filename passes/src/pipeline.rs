@@ -69,7 +69,9 @@ impl Pipeline {
             Box::new(crate::quantize_graph::QuantizeGraph::new(cfg.clone(), cal)),
             Box::new(crate::insert_rescales::InsertRescales { cfg: cfg.clone() }),
             Box::new(crate::lower_divisions::LowerDivisions::new(cfg.clone())),
-            Box::new(crate::tabulate_functions::TabulateFunctions { cfg: cfg.clone() }),
+            Box::new(crate::tabulate_functions::TabulateFunctions::new(
+                cfg.clone(),
+            )),
             Box::new(crate::remove_dead::QuantizedRemoveDead),
             Box::new(crate::analyze_bounds::AnalyzeBounds { cfg }),
         ])

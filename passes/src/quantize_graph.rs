@@ -373,6 +373,7 @@ impl Pass for QuantizeGraph {
                 Op::Div
                 | Op::Sigmoid
                 | Op::Tanh
+                | Op::Function(_)
                 | Op::LeakyRelu { .. }
                 | Op::AvgPool { .. }
                 | Op::GlobalAvgPool => self.capped_frac(g, &fed, &caps, id)?,

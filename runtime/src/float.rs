@@ -106,6 +106,7 @@ pub fn eval_op_f32(
         Op::LeakyRelu { alpha } => unary(&|x| if x >= 0.0 { x } else { alpha * x }),
         Op::Sigmoid => unary(&k::sigmoid),
         Op::Tanh => unary(&k::tanh),
+        Op::Function(f) => unary(&|x| f.eval(f64::from(x)) as f32),
         Op::MaxPool { window, .. } => k::pool(
             op,
             PoolKind::Max,

@@ -93,6 +93,7 @@ pub fn eval_op_i64(
         | Op::Clip(_)
         | Op::LeakyRelu { .. }
         | Op::Sigmoid
+        | Op::Function(_)
         | Op::Tanh
         | Op::AvgPool { .. }
         | Op::GlobalAvgPool => {

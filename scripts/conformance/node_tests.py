@@ -51,9 +51,9 @@ EXPECTED = os.path.join(HERE, "expected.tsv")
 # The ops the README lists as supported on the data path.
 SUPPORTED = {
     "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat",
-    "Conv", "ConvTranspose", "Div", "Dropout", "Flatten", "Gather", "GatherND", "Gemm",
+    "Conv", "ConvTranspose", "Div", "Dropout", "Erf", "Flatten", "Gather", "GatherND", "Gelu", "Gemm",
     "GlobalAveragePool", "GlobalMaxPool", "HardSigmoid", "HardSwish",
-    "Identity", "LeakyRelu", "MatMul", "MaxPool", "Mul", "Pad", "ReduceMean",
+    "Identity", "LayerNormalization", "LeakyRelu", "MatMul", "MaxPool", "Mul", "Pad", "ReduceMean",
     "ReduceSum", "Relu", "Reshape", "Resize", "Upsample", "Sigmoid", "Slice",
     "Split", "Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze",
 }

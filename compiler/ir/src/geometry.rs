@@ -339,6 +339,7 @@ pub fn movement_map(op: &Op, ins: &[&[usize]], y: &[usize]) -> Result<Vec<Source
         | Op::Clip(_)
         | Op::LeakyRelu { .. }
         | Op::Sigmoid
+        | Op::Function(_)
         | Op::Tanh
         | Op::MaxPool { .. }
         | Op::AvgPool { .. }

@@ -102,6 +102,7 @@ impl Op {
             | Op::Clip(_)
             | Op::LeakyRelu { .. }
             | Op::Sigmoid
+            | Op::Function(_)
             | Op::Tanh
             | Op::Rescale { .. }
             | Op::Table { .. } => ins[0].to_vec(),

@@ -9,6 +9,7 @@
 
 #![warn(missing_docs)]
 
+mod function;
 pub mod geometry;
 mod graph;
 mod infer;
@@ -18,6 +19,7 @@ mod print;
 mod tensor;
 mod validate;
 
+pub use function::Function;
 pub use graph::{Bound, DType, Graph, Node, NodeId, ValueType};
 pub use op::{Clamp, Op, Window};
 pub use parse::parse_graph;

@@ -13,6 +13,7 @@
 //! non-linear function. A `pad` value in a quantized graph is the integer
 //! written to padded positions.
 
+use crate::function::Function;
 use crate::tensor::{Shape, Tensor};
 use crate::IrError;
 
@@ -222,6 +223,9 @@ pub enum Op {
     Sigmoid,
     /// `tanh(x)`. Float graphs only.
     Tanh,
+    /// A smooth function `f(x)` elementwise ([`Function::eval`]). Float
+    /// graphs only (the quantizer tabulates it).
+    Function(Function),
     /// Maximum over each window (padding never wins); shape as for a forward window.
     MaxPool {
         /// Window geometry.
@@ -342,6 +346,7 @@ impl Op {
             Op::LeakyRelu { .. } => "leaky_relu",
             Op::Sigmoid => "sigmoid",
             Op::Tanh => "tanh",
+            Op::Function(f) => f.name(),
             Op::MaxPool { .. } => "max_pool",
             Op::AvgPool { .. } => "avg_pool",
             Op::GlobalAvgPool => "global_avg_pool",
@@ -371,6 +376,7 @@ impl Op {
             | Op::Clip(_)
             | Op::LeakyRelu { .. }
             | Op::Sigmoid
+            | Op::Function(_)
             | Op::Tanh
             | Op::MaxPool { .. }
             | Op::AvgPool { .. }
@@ -397,6 +403,7 @@ impl Op {
             | Op::Clip(_)
             | Op::LeakyRelu { .. }
             | Op::Sigmoid
+            | Op::Function(_)
             | Op::Tanh
             | Op::AvgPool { .. }
             | Op::GlobalAvgPool => true,
@@ -459,6 +466,7 @@ impl Op {
             | Op::Clip(_)
             | Op::LeakyRelu { .. }
             | Op::Sigmoid
+            | Op::Function(_)
             | Op::Tanh
             | Op::MaxPool { .. }
             | Op::AvgPool { .. }
@@ -494,6 +502,7 @@ impl Op {
             | Op::Clip(_)
             | Op::LeakyRelu { .. }
             | Op::Sigmoid
+            | Op::Function(_)
             | Op::Tanh
             | Op::MaxPool { .. }
             | Op::AvgPool { .. }

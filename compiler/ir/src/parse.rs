@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use num_bigint::BigInt;
 
+use crate::function::Function;
 use crate::graph::{Bound, DType, Graph, NodeId, ValueType};
 use crate::op::{Clamp, Op, Window};
 use crate::tensor::{checked_numel, Tensor, MAX_TENSOR_ELEMENTS};
@@ -385,6 +386,13 @@ fn parse_body(
         },
         "sigmoid" => Op::Sigmoid,
         "tanh" => Op::Tanh,
+        "erf" => Op::Function(Function::Erf),
+        "gelu" => Op::Function(Function::Gelu),
+        "gelu_tanh" => Op::Function(Function::GeluTanh),
+        "round_f16" => Op::Function(Function::RoundF16),
+        "rsqrt" => Op::Function(Function::Rsqrt {
+            epsilon: get("epsilon")?.f32(ln)?,
+        }),
         "max_pool" => Op::MaxPool {
             window: window()?,
             ceil_mode: flag("ceil_mode")?,

@@ -14,6 +14,7 @@
 use std::collections::HashMap;
 use std::fmt::Write;
 
+use crate::function::Function;
 use crate::graph::{DType, Graph, NodeId, ValueType};
 use crate::op::{Clamp, Op, Window};
 use crate::tensor::{Tensor, TensorData};
@@ -185,6 +186,10 @@ fn attrs_text(op: &Op, limit: usize) -> String {
         }
         Op::BatchNorm { epsilon } => vec![format!("epsilon={}", f32_text(*epsilon))],
         Op::Mul | Op::Div | Op::Relu | Op::Sigmoid | Op::Tanh | Op::GlobalAvgPool => vec![],
+        Op::Function(Function::Rsqrt { epsilon }) => {
+            vec![format!("epsilon={}", f32_text(*epsilon))]
+        }
+        Op::Function(_) => vec![],
         Op::Reshape => vec![],
         Op::Clip(c) => vec![format!("lo={} hi={}", f32_text(c.lo), f32_text(c.hi))],
         Op::LeakyRelu { alpha } => vec![format!("alpha={}", f32_text(*alpha))],

@@ -542,7 +542,9 @@ impl Importer<'_> {
         }
         let name = node_name(node);
         for extra in &outs[1..] {
-            if used.contains(extra.as_str()) && node.op_type != "Split" {
+            if used.contains(extra.as_str())
+                && !matches!(node.op_type.as_str(), "Split" | "LayerNormalization")
+            {
                 return Err(FrontendError::Unsupported {
                     op: node.op_type.clone(),
                     node: name,

@@ -18,6 +18,7 @@ mod interpolate;
 mod limits;
 mod ops_linear;
 mod ops_movement;
+mod ops_norm;
 mod ops_table;
 mod reference;
 mod shape_values;

@@ -67,16 +67,45 @@ pub(crate) fn map_reduce(imp: &mut Importer, n: &NodeProto, name: &str) -> Resul
     axes.sort_unstable();
     axes.dedup();
     let reduced: Vec<usize> = axes.iter().map(|&a| a as usize).collect();
-    let kept: Vec<usize> = (0..xs.len()).filter(|a| !reduced.contains(a)).collect();
     let count: usize = reduced.iter().map(|&a| xs[a]).product();
     if count == 0 {
         return Err("a reduction over an empty axis (zkc does not support empty tensors)".into());
     }
     let out = shape(imp, n.output.first())?;
-    let mut y = input(imp, n, 0, name)?;
-    let spatial = rank >= 3 && reduced == (2..xs.len()).collect::<Vec<_>>();
+    let x = input(imp, n, 0, name)?;
+    let mut y = mean_over(imp, x, &xs, &reduced, None, name)?;
+    if n.op_type == "ReduceSum" {
+        let c = scalar(imp, count as f32, &format!("{name}.count"))?;
+        y = imp
+            .add(Op::Mul, &[y, c], &format!("{name}.sum"))
+            .map_err(fe)?;
+    }
+    if imp.graph.shape(y) != out.as_slice() {
+        y = imp.add_shaped(Op::Reshape, &[y], out, name).map_err(fe)?;
+    }
+    Ok(Mapped::Node(y))
+}
+
+/// The mean of `x` (shape `xs`) over the sorted, distinct axes `reduced`:
+/// the kept axes moved first, viewed as `[1, kept, reduced]` and averaged by
+/// global average pooling (an exact division), then reshaped to `out` when
+/// given (else left as global_avg_pool's `[1, kept, 1]`, or `[N, C, 1, ..]`
+/// when `reduced` is every spatial axis).
+pub(crate) fn mean_over(
+    imp: &mut Importer,
+    x: NodeId,
+    xs: &[usize],
+    reduced: &[usize],
+    out: Option<Vec<usize>>,
+    name: &str,
+) -> Result<NodeId, MapErr> {
+    let fe = MapErr::Model;
+    let kept: Vec<usize> = (0..xs.len()).filter(|a| !reduced.contains(a)).collect();
+    let count: usize = reduced.iter().map(|&a| xs[a]).product();
+    let mut y = x;
+    let spatial = xs.len() >= 3 && reduced == (2..xs.len()).collect::<Vec<_>>();
     if !spatial {
-        let perm: Vec<usize> = kept.iter().chain(&reduced).copied().collect();
+        let perm: Vec<usize> = kept.iter().chain(reduced).copied().collect();
         if perm.iter().enumerate().any(|(i, &p)| i != p) {
             y = imp
                 .add(Op::Transpose { perm }, &[y], &format!("{name}.order"))
@@ -95,16 +124,12 @@ pub(crate) fn map_reduce(imp: &mut Importer, n: &NodeProto, name: &str) -> Resul
     y = imp
         .add(Op::GlobalAvgPool, &[y], &format!("{name}.mean"))
         .map_err(fe)?;
-    if n.op_type == "ReduceSum" {
-        let c = scalar(imp, count as f32, &format!("{name}.count"))?;
-        y = imp
-            .add(Op::Mul, &[y, c], &format!("{name}.sum"))
-            .map_err(fe)?;
+    match out {
+        Some(out) if imp.graph.shape(y) != out.as_slice() => Ok(imp
+            .add_shaped(Op::Reshape, &[y], out, &format!("{name}.mean_shape"))
+            .map_err(fe)?),
+        _ => Ok(y),
     }
-    if imp.graph.shape(y) != out.as_slice() {
-        y = imp.add_shaped(Op::Reshape, &[y], out, name).map_err(fe)?;
-    }
-    Ok(Mapped::Node(y))
 }
 
 /// `MatMul` with a constant right operand: 2-D as one `gemm` (left operand

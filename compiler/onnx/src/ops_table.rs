@@ -1,7 +1,7 @@
 //! The one table from ONNX ops to zkc IR ops.
 
 use tract_onnx::pb::NodeProto;
-use zkc_ir::{Clamp, NodeId, Op, Tensor as IrTensor};
+use zkc_ir::{Clamp, Function, NodeId, Op, Tensor as IrTensor};
 
 use crate::attrs::{self, axis, non_negative};
 use crate::import::{tensor_f32, tensor_i64, Importer, Val};
@@ -22,15 +22,18 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "ConvTranspose",
     "Div",
     "Dropout",
+    "Erf",
     "Flatten",
     "Gather",
     "GatherND",
+    "Gelu",
     "Gemm",
     "GlobalAveragePool",
     "GlobalMaxPool",
     "HardSigmoid",
     "HardSwish",
     "Identity",
+    "LayerNormalization",
     "LeakyRelu",
     "MatMul",
     "MaxPool",
@@ -74,12 +77,11 @@ pub(crate) fn missing(op: &str) -> Option<&'static str> {
         "Softmax" | "LogSoftmax" => {
             "needs exp (and log) tables and a division by a computed value, which zkc does not have yet; export the logits instead (argmax and accuracy do not need softmax)"
         }
-        "LayerNormalization" | "GroupNormalization" | "InstanceNormalization" => {
-            "needs a mean and variance over the data and a reciprocal square root of a computed value, which zkc does not have yet"
+        "GroupNormalization" | "InstanceNormalization" => {
+            "is not mapped yet (LayerNormalization is: a model can normalize over the last axes that way)"
         }
-        "Erf" | "Gelu" => "needs an erf table, which zkc does not have yet (a ReLU or a sigmoid-based approximation works)",
         "Exp" | "Log" | "Sqrt" | "Reciprocal" | "Pow" => {
-            "on the data path needs a table of the function, which zkc does not have yet (only sigmoid, tanh and leaky ReLU are tabulated)"
+            "on the data path needs a table of the function, which zkc does not have yet (sigmoid, tanh, leaky ReLU, erf, GELU and LayerNormalization are tabulated)"
         }
         "QuantizeLinear" | "DequantizeLinear" | "QLinearConv" | "QLinearMatMul" | "MatMulInteger" | "ConvInteger" => {
             "pre-quantized (QDQ) models are not imported yet; export the float model and let zkc quantize it"
@@ -180,14 +182,14 @@ pub(crate) fn map_node(imp: &mut Importer, n: &NodeProto, name: &str) -> Result<
         "Cast" => {
             let to = attrs::int(n, "to", 1)?;
             // TensorProto.DataType: FLOAT=1, FLOAT16=10, DOUBLE=11, BFLOAT16=16
-            if to == 10 || to == 16 {
-                // rounding to a narrower float would change values: refuse
-                // rather than compute at float32 silently
-                return Err(format!(
-                    "cast to {} rounds values, which zkc does not model; export the model in float32",
-                    if to == 10 { "float16" } else { "bfloat16" }
-                )
-                .into());
+            if to == 10 {
+                // rounding to float16 changes values: modelled exactly
+                return node(unary(imp, Op::Function(Function::RoundF16))?);
+            }
+            if to == 16 {
+                return Err(
+                    "cast to bfloat16 is not supported; export the model in float32".into(),
+                );
             }
             if ![1, 11].contains(&to) {
                 return Err(format!("cast to non-float type {to} on the data path").into());
@@ -399,6 +401,19 @@ pub(crate) fn map_node(imp: &mut Importer, n: &NodeProto, name: &str) -> Result<
         }
         "Sigmoid" => node(unary(imp, Op::Sigmoid)?),
         "Tanh" => node(unary(imp, Op::Tanh)?),
+        "Erf" => node(unary(imp, Op::Function(Function::Erf))?),
+        "Gelu" => {
+            let f = match attrs::string(n, "approximate", "none")?.as_str() {
+                "none" => Function::Gelu,
+                "tanh" => Function::GeluTanh,
+                other => return Err(format!("approximate = {other:?} (only none and tanh)").into()),
+            };
+            node(unary(imp, Op::Function(f))?)
+        }
+        "LayerNormalization" => {
+            let xs = x_shape(imp)?;
+            crate::ops_norm::map_layer_norm(imp, n, name, xs)
+        }
         "LeakyRelu" => {
             let alpha = attrs::float(n, "alpha", 0.01)?;
             node(unary(imp, Op::LeakyRelu { alpha })?)

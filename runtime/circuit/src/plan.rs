@@ -341,6 +341,7 @@ pub fn node_layout(g: &Graph, id: NodeId, lanes: usize) -> Result<NodeLayout, Ci
         | Op::Clip(_)
         | Op::LeakyRelu { .. }
         | Op::Sigmoid
+        | Op::Function(_)
         | Op::Tanh
         | Op::AvgPool { .. }
         | Op::GlobalAvgPool => return Err(unsupported("float-only op in a quantized graph")),

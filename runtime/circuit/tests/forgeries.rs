@@ -314,3 +314,47 @@ fn f5_rescaled_constant_is_bound() {
         "a forged constant was accepted: {f:?}"
     );
 }
+
+/// A clamp that can only lower values to `hi` (`c_lo = 0`) must not accept
+/// `d = -1`: publishing `y = lo` for an in-range quotient, with the slack
+/// chosen to balance the quotient (`s = -45`, a field element near `p`) or
+/// the remainder (`s = 0`, `r = 91`), is rejected by the direction
+/// constraint, and a real proof of either witness does not verify.
+#[test]
+fn f6_one_sided_clamp_refuses_the_other_side() {
+    let text = "graph f6 {
+  %0 = input 0 : q4[1,2] in [-128,127] # x
+  %1 = rescale %0 mult=1 shift=1 lo=-64 hi=10 : q3[1,2] in [-64,10] # clip
+  output %1
+}";
+    // x = -40: q = floor(-39 / 2) = -20, honest y = -20, d = 0, r = 1;
+    // x = 30: q = 15 > hi, honest y = 10, d = 1, s = 4
+    let k = case(text, vec![vec![-40, 30]]);
+    assert_eq!(k.value("clip", 0), -20);
+    let lane = lane_of(&k, k.cell("clip", "rescale.y", 0).column);
+    for (s, r) in [(-45i64, 1i64), (0, 91)] {
+        let mut inst = k.inst.clone();
+        inst[2] = field::fp64(-64);
+        let forged = [
+            k.forge("clip", "rescale.y", 0, field::fp64(-64)),
+            k.forge("clip", "rescale.d", 0, field::fp64(-1)),
+            k.forge("clip", "rescale.s", 0, field::fp64(s)),
+            k.forge("clip", "rescale.r", 0, field::fp64(r)),
+            k.forge("clip", "rescale.yr", 0, Fp::zero()),
+        ];
+        let f = k.failures(&forged, &inst);
+        assert!(
+            has_constraint(
+                &f,
+                rescale_gate(&k.shape(), lane),
+                1,
+                "d in {-c_lo, 0, c_hi}"
+            ),
+            "s = {s}: {f:?}"
+        );
+        assert!(
+            !k.real_accepted(&forged, &inst),
+            "s = {s}: real proof accepted"
+        );
+    }
+}
