@@ -53,8 +53,8 @@ SUPPORTED = {
     "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat",
     "Conv", "ConvTranspose", "Div", "Dropout", "Erf", "Flatten", "Gather", "GatherND", "Gelu", "Gemm",
     "GlobalAveragePool", "GlobalMaxPool", "HardSigmoid", "HardSwish",
-    "Identity", "LayerNormalization", "LeakyRelu", "MatMul", "MaxPool", "Mul", "Pad", "ReduceMean",
-    "ReduceSum", "Relu", "Reshape", "Resize", "Upsample", "Sigmoid", "Slice",
+    "Identity", "LayerNormalization", "LeakyRelu", "LogSoftmax", "MatMul", "MaxPool", "Mul", "Pad", "ReduceMax", "ReduceMean",
+    "ReduceSum", "Relu", "Reshape", "Resize", "Upsample", "Sigmoid", "Slice", "Softmax",
     "Split", "Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze",
 }
 # Data types counted as float tests.

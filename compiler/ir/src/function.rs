@@ -23,6 +23,17 @@ pub enum Function {
         /// Added before the square root (ONNX `epsilon`), `> 0`.
         epsilon: f32,
     },
+    /// `exp(x)` (softmax's numerators, taken at `x - max <= 0` or
+    /// `x - logsumexp <= 0`, so the values are in `(0, 1]`).
+    Exp,
+    /// `ln(scale * max(x, 2^-126))`: the log of a mean of exponentials
+    /// times the count averaged (`scale`), i.e. the log of their sum; an
+    /// input at or below zero (which a mean of exponentials cannot be, but a
+    /// table over a proven range may include) reads as 2^-126.
+    LogScaled {
+        /// The factor inside the log, `> 0`.
+        scale: f32,
+    },
     /// Rounding to IEEE float16 (ONNX `Cast` to `FLOAT16`): 10 mantissa
     /// bits, ties to even, subnormals below 2^-14, `±inf` from 65520 on.
     RoundF16,
@@ -55,12 +66,15 @@ impl Function {
             Function::Gelu => "gelu",
             Function::GeluTanh => "gelu_tanh",
             Function::Rsqrt { .. } => "rsqrt",
+            Function::Exp => "exp",
+            Function::LogScaled { .. } => "log_scaled",
             Function::RoundF16 => "round_f16",
         }
     }
 
     /// The function's value at `x`, in `f64` (finite for every finite `x`,
-    /// except a float16 rounding of `|x| >= 65520`, which is `±inf`).
+    /// except `exp` of `x > 709` and a float16 rounding of `|x| >= 65520`,
+    /// which are infinite).
     pub fn eval(&self, x: f64) -> f64 {
         match self {
             Function::Erf => libm::erf(x),
@@ -70,6 +84,10 @@ impl Function {
                 0.5 * x * (1.0 + (c * (x + 0.044715 * x * x * x)).tanh())
             }
             Function::Rsqrt { epsilon } => 1.0 / (x.max(0.0) + f64::from(*epsilon)).sqrt(),
+            Function::Exp => x.exp(),
+            Function::LogScaled { scale } => {
+                (f64::from(*scale) * x.max(f64::from(f32::MIN_POSITIVE))).ln()
+            }
             Function::RoundF16 => round_to_float(x, 10, -14, 65504.0),
         }
     }
@@ -89,6 +107,10 @@ mod tests {
         let r = Function::Rsqrt { epsilon: 0.25 };
         assert_eq!(r.eval(3.75), 0.5);
         assert_eq!(r.eval(-1.0), 2.0);
+        assert_eq!(Function::Exp.eval(0.0), 1.0);
+        let l = Function::LogScaled { scale: 10.0 };
+        assert!((l.eval(0.1)).abs() < 1e-15);
+        assert!((l.eval(0.0) - (10.0 * f64::from(f32::MIN_POSITIVE)).ln()).abs() < 1e-12);
     }
 
     #[test]

@@ -390,6 +390,10 @@ fn parse_body(
         "gelu" => Op::Function(Function::Gelu),
         "gelu_tanh" => Op::Function(Function::GeluTanh),
         "round_f16" => Op::Function(Function::RoundF16),
+        "exp" => Op::Function(Function::Exp),
+        "log_scaled" => Op::Function(Function::LogScaled {
+            scale: get("scale")?.f32(ln)?,
+        }),
         "rsqrt" => Op::Function(Function::Rsqrt {
             epsilon: get("epsilon")?.f32(ln)?,
         }),
@@ -469,6 +473,40 @@ fn parse_body(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every function op prints with its parameters and parses back to the
+    /// same op.
+    #[test]
+    fn function_ops_round_trip() {
+        let text = "graph g {
+  %0 = input 0 : f32[1,4]
+  %1 = erf %0 : f32[1,4]
+  %2 = gelu %1 : f32[1,4]
+  %3 = gelu_tanh %2 : f32[1,4]
+  %4 = rsqrt %3 epsilon=0.00001 : f32[1,4]
+  %5 = exp %4 : f32[1,4]
+  %6 = log_scaled %5 scale=10 : f32[1,4]
+  %7 = round_f16 %6 : f32[1,4]
+  output %7
+}
+";
+        let g = parse_graph(text).unwrap();
+        let once = crate::print_graph_full(&g).unwrap();
+        let again = parse_graph(&once).unwrap();
+        assert_eq!(crate::print_graph_full(&again).unwrap(), once);
+        let ops: Vec<Op> = again.ids().iter().map(|&id| again.op(id).clone()).collect();
+        for f in [
+            Function::Erf,
+            Function::Gelu,
+            Function::GeluTanh,
+            Function::Rsqrt { epsilon: 1e-5 },
+            Function::Exp,
+            Function::LogScaled { scale: 10.0 },
+            Function::RoundF16,
+        ] {
+            assert!(ops.contains(&Op::Function(f)), "{f:?} in {once}");
+        }
+    }
 
     #[test]
     fn printing_graph_names_is_stable() {

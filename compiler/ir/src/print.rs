@@ -189,7 +189,11 @@ fn attrs_text(op: &Op, limit: usize) -> String {
         Op::Function(Function::Rsqrt { epsilon }) => {
             vec![format!("epsilon={}", f32_text(*epsilon))]
         }
-        Op::Function(_) => vec![],
+        Op::Function(Function::LogScaled { scale }) => {
+            vec![format!("scale={}", f32_text(*scale))]
+        }
+        Op::Function(Function::Erf | Function::Gelu | Function::GeluTanh)
+        | Op::Function(Function::Exp | Function::RoundF16) => vec![],
         Op::Reshape => vec![],
         Op::Clip(c) => vec![format!("lo={} hi={}", f32_text(c.lo), f32_text(c.hi))],
         Op::LeakyRelu { alpha } => vec![format!("alpha={}", f32_text(*alpha))],

@@ -126,7 +126,14 @@ fn import_model(
         })?;
     refuse_training_mode(graph_proto, file)?;
     let (model, names) = analysed_model(&proto, file)?;
+    let opset = proto
+        .opset_import
+        .iter()
+        .find(|o| o.domain.is_empty() || o.domain == "ai.onnx")
+        .map(|o| o.version)
+        .unwrap_or(0);
     let mut imp = Importer {
+        opset,
         file: file.to_string(),
         model: &model,
         names,
@@ -150,12 +157,7 @@ fn import_model(
         .map_err(|e| imp.model_err(e.to_string()))?;
     zkc_ir::validate(&imp.graph, zkc_ir::Stage::Float)
         .map_err(|e| imp.model_err(format!("internal error, imported IR is invalid: {e}")))?;
-    let opset = proto
-        .opset_import
-        .iter()
-        .find(|o| o.domain.is_empty() || o.domain == "ai.onnx")
-        .map(|o| o.version)
-        .unwrap_or(0);
+    let opset = imp.opset;
     Ok(Imported {
         graph: imp.graph,
         inputs,
@@ -374,6 +376,8 @@ pub(crate) struct Importer<'m> {
     materialized: HashMap<String, NodeId>,
     /// tract's outlet of every named value (see [`analysed_model`]).
     names: HashMap<String, OutletId>,
+    /// The default-domain opset version (0 when the model names none).
+    pub opset: i64,
 }
 
 impl Importer<'_> {

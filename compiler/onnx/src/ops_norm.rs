@@ -1,14 +1,17 @@
-//! `LayerNormalization` as IR ops: means by exact global average pooling,
-//! the variance from a product of two values, and the reciprocal square
-//! root as a function (a table once quantized).
+//! Normalizations and reductions that are not linear, as IR ops:
+//! `LayerNormalization` (means by exact global average pooling, the
+//! variance from a product of two values, the reciprocal square root as a
+//! function), `Softmax` / `LogSoftmax` (a max, exp and log functions, an
+//! exact mean: no division by a computed value) and `ReduceMax`. The
+//! functions become tables once quantized.
 
 use tract_onnx::pb::NodeProto;
-use zkc_ir::{Function, Op};
+use zkc_ir::{Function, NodeId, Op};
 
 use crate::attrs;
-use crate::import::Importer;
+use crate::import::{tensor_i64, Importer, Val};
 use crate::ops_linear::mean_over;
-use crate::ops_table::{given, input_node as input, MapErr, Mapped};
+use crate::ops_table::{const_input, given, input_node as input, MapErr, Mapped};
 
 /// `LayerNormalization` over axes `axis..rank` (ONNX opset 17):
 /// `d = x - mean(x)`, `r = rsqrt(mean(d * d) + epsilon)`, `y = d * r *
@@ -80,4 +83,159 @@ pub(crate) fn map_layer_norm(
     Ok(Mapped::Nodes(
         [y, m, r].into_iter().take(n.output.len().max(1)).collect(),
     ))
+}
+
+/// The maximum of `x` (shape `xs`) over the sorted, distinct axes
+/// `reduced`, reshaped to `out`: the kept axes moved first, viewed as
+/// `[1, kept, reduced]` and reduced by one max-pool window over the last
+/// axis.
+pub(crate) fn max_over(
+    imp: &mut Importer,
+    x: NodeId,
+    xs: &[usize],
+    reduced: &[usize],
+    out: Vec<usize>,
+    name: &str,
+) -> Result<NodeId, MapErr> {
+    let fe = MapErr::Model;
+    let kept: Vec<usize> = (0..xs.len()).filter(|a| !reduced.contains(a)).collect();
+    let count: usize = reduced.iter().map(|&a| xs[a]).product();
+    let rows: usize = kept.iter().map(|&a| xs[a]).product();
+    let perm: Vec<usize> = kept.iter().chain(reduced).copied().collect();
+    let mut y = x;
+    if perm.iter().enumerate().any(|(i, &p)| i != p) {
+        y = imp
+            .add(Op::Transpose { perm }, &[y], &format!("{name}.order"))
+            .map_err(fe)?;
+    }
+    y = imp
+        .add_shaped(
+            Op::Reshape,
+            &[y],
+            vec![1, rows, count],
+            &format!("{name}.view"),
+        )
+        .map_err(fe)?;
+    let window = zkc_ir::Window {
+        kernel: vec![count],
+        strides: vec![1],
+        dilations: vec![1],
+        pads: vec![0, 0],
+    };
+    y = imp
+        .add(
+            Op::MaxPool {
+                window,
+                ceil_mode: false,
+            },
+            &[y],
+            &format!("{name}.max"),
+        )
+        .map_err(fe)?;
+    imp.add_shaped(Op::Reshape, &[y], out, &format!("{name}.max_shape"))
+        .map_err(fe)
+}
+
+/// The reduced axes of a softmax over `axis` of a rank-`rank` tensor: the
+/// one axis from opset 13 on, every axis from `axis` on before (the input
+/// was coerced to 2-D there).
+fn softmax_axes(imp: &Importer, n: &NodeProto, rank: usize) -> Result<Vec<usize>, MapErr> {
+    let legacy = imp.opset > 0 && imp.opset < 13;
+    let a = attrs::axis(attrs::int(n, "axis", if legacy { 1 } else { -1 })?, rank)?;
+    Ok(if legacy { (a..rank).collect() } else { vec![a] })
+}
+
+/// `Softmax` and `LogSoftmax` without a division: with `z = x - max(x)`
+/// and `L = ln(sum(exp(z)))` (the log of the mean of `exp(z)` times the
+/// count, one table), `LogSoftmax = z - L` and `Softmax = exp(z - L)`. Every
+/// step is a table, an exact mean, a max or a subtraction, so no division
+/// by a computed value is needed; `exp(z - L) <= 1` holds exactly in float.
+pub(crate) fn map_softmax(
+    imp: &mut Importer,
+    n: &NodeProto,
+    name: &str,
+    xs: Vec<usize>,
+) -> Result<Mapped, MapErr> {
+    let fe = MapErr::Model;
+    let reduced = softmax_axes(imp, n, xs.len())?;
+    let count: usize = reduced.iter().map(|&a| xs[a]).product();
+    if count == 0 {
+        return Err("a softmax over an empty axis (zkc does not support empty tensors)".into());
+    }
+    let kept: Vec<usize> = (0..xs.len())
+        .map(|i| if reduced.contains(&i) { 1 } else { xs[i] })
+        .collect();
+    let x = input(imp, n, 0, name)?;
+    let m = max_over(imp, x, &xs, &reduced, kept.clone(), &format!("{name}.m"))?;
+    let z = imp
+        .add(Op::Sub { act: None }, &[x, m], &format!("{name}.shifted"))
+        .map_err(fe)?;
+    let e = imp
+        .add(Op::Function(Function::Exp), &[z], &format!("{name}.exp"))
+        .map_err(fe)?;
+    let s = mean_over(imp, e, &xs, &reduced, Some(kept), &format!("{name}.sum"))?;
+    let scale = count as f32;
+    let l = imp
+        .add(
+            Op::Function(Function::LogScaled { scale }),
+            &[s],
+            &format!("{name}.log_sum"),
+        )
+        .map_err(fe)?;
+    let log_label = if n.op_type == "LogSoftmax" {
+        name.to_string()
+    } else {
+        format!("{name}.log")
+    };
+    let y = imp
+        .add(Op::Sub { act: None }, &[z, l], &log_label)
+        .map_err(fe)?;
+    if n.op_type == "LogSoftmax" {
+        return Ok(Mapped::Node(y));
+    }
+    Ok(Mapped::Node(
+        imp.add(Op::Function(Function::Exp), &[y], name)
+            .map_err(fe)?,
+    ))
+}
+
+/// `ReduceMax` over any constant set of axes (as attribute or input).
+pub(crate) fn map_reduce_max(
+    imp: &mut Importer,
+    n: &NodeProto,
+    name: &str,
+    xs: Vec<usize>,
+    out: Vec<usize>,
+) -> Result<Mapped, MapErr> {
+    let rank = xs.len() as i64;
+    let axes = match attrs::ints(n, "axes")? {
+        Some(a) => Some(a),
+        None if given(n, 1) => Some(tensor_i64(
+            &*const_input(imp, n, 1).ok_or("its axes input is not a constant")?,
+        )?),
+        None => None,
+    };
+    let mut axes: Vec<i64> = match axes {
+        Some(a) if !a.is_empty() => a,
+        _ if attrs::int(n, "noop_with_empty_axes", 0)? != 0 => {
+            return Ok(Mapped::Alias(Val::Node(input(imp, n, 0, name)?)))
+        }
+        _ => (0..rank).collect(),
+    };
+    for a in axes.iter_mut() {
+        if *a < -rank || *a >= rank {
+            return Err(format!("axis {a} is out of range for rank {rank}").into());
+        }
+        if *a < 0 {
+            *a += rank;
+        }
+    }
+    axes.sort_unstable();
+    axes.dedup();
+    let reduced: Vec<usize> = axes.iter().map(|&a| a as usize).collect();
+    if reduced.iter().map(|&a| xs[a]).product::<usize>() == 0 {
+        return Err("a reduction over an empty axis (zkc does not support empty tensors)".into());
+    }
+    let x = input(imp, n, 0, name)?;
+    Ok(Mapped::Node(max_over(imp, x, &xs, &reduced, out, name)?))
 }

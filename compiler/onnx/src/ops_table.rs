@@ -33,12 +33,14 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "HardSigmoid",
     "HardSwish",
     "Identity",
+    "LogSoftmax",
     "LayerNormalization",
     "LeakyRelu",
     "MatMul",
     "MaxPool",
     "Mul",
     "Pad",
+    "ReduceMax",
     "ReduceMean",
     "ReduceSum",
     "Relu",
@@ -46,6 +48,7 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "Resize",
     "Sigmoid",
     "Slice",
+    "Softmax",
     "Split",
     "Squeeze",
     "Sub",
@@ -74,9 +77,6 @@ const CONSTANT_ONLY_OPS: &[&str] = &[
 /// What zkc lacks for ops users often reach for (named in the refusal).
 pub(crate) fn missing(op: &str) -> Option<&'static str> {
     Some(match op {
-        "Softmax" | "LogSoftmax" => {
-            "needs exp (and log) tables and a division by a computed value, which zkc does not have yet; export the logits instead (argmax and accuracy do not need softmax)"
-        }
         "GroupNormalization" | "InstanceNormalization" => {
             "is not mapped yet (LayerNormalization is: a model can normalize over the last axes that way)"
         }
@@ -409,6 +409,14 @@ pub(crate) fn map_node(imp: &mut Importer, n: &NodeProto, name: &str) -> Result<
                 other => return Err(format!("approximate = {other:?} (only none and tanh)").into()),
             };
             node(unary(imp, Op::Function(f))?)
+        }
+        "Softmax" | "LogSoftmax" => {
+            let xs = x_shape(imp)?;
+            crate::ops_norm::map_softmax(imp, n, name, xs)
+        }
+        "ReduceMax" => {
+            let (xs, ys) = (x_shape(imp)?, out_shape(imp)?);
+            crate::ops_norm::map_reduce_max(imp, n, name, xs, ys)
         }
         "LayerNormalization" => {
             let xs = x_shape(imp)?;
