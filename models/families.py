@@ -155,6 +155,45 @@ class SegHead(nn.Module):
         return F.interpolate(self.body(x), scale_factor=4, mode="bilinear", align_corners=False)
 
 
+class TutorialMnist(nn.Module):
+    """The PyTorch MNIST tutorial's shape: convs, dropout, log_softmax."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(1, 8, 3)
+        self.c2 = nn.Conv2d(8, 16, 3)
+        self.drop = nn.Dropout(0.25)
+        self.fc = nn.Linear(16 * 12 * 12, 10)
+
+    def forward(self, x):
+        h = F.max_pool2d(F.relu(self.c2(F.relu(self.c1(x)))), 2)
+        return F.log_softmax(self.fc(torch.flatten(self.drop(h), 1)), dim=1)
+
+
+class SoftmaxClassifier(nn.Module):
+    """An MLP whose last layer is a softmax over the classes."""
+
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(16, 32), nn.Tanh(), nn.Linear(32, 10), nn.Softmax(dim=-1))
+
+    def forward(self, x):
+        return self.net(x)
+
+
+class SelfAttention(nn.Module):
+    """One self-attention head: a MatMul of two activations (refused)."""
+
+    def __init__(self):
+        super().__init__()
+        self.qkv = nn.Linear(16, 48)
+
+    def forward(self, x):
+        q, k, v = self.qkv(x).chunk(3, dim=-1)
+        a = torch.softmax(q @ k.transpose(-1, -2) / 4.0, dim=-1)
+        return a @ v
+
+
 def tv(name, **kw):
     return lambda: getattr(torchvision.models, name)(weights=None, **kw)
 
@@ -179,6 +218,9 @@ MODELS = {
     "token_mlp": (TokenMlp, (1, 8, 16)),
     "transformer_ffn": (TransformerFfn, (1, 8, 16)),
     "seg_head": (SegHead, IMAGE),
+    "tutorial_mnist": (TutorialMnist, (1, 1, 28, 28)),
+    "softmax_classifier": (SoftmaxClassifier, (1, 16)),
+    "self_attention": (SelfAttention, (1, 8, 16)),
 }
 
 
