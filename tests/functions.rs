@@ -1,15 +1,14 @@
-//! Smooth functions and normalization against their definitions: ONNX
-//! `LayerNormalization` (lowered to means, a product and a reciprocal square
-//! root table), `Gelu` (exact and tanh forms) and `Erf`. For each: zkc's float
+//! Smooth functions, normalizations and products of computed tensors
+//! against their definitions: ONNX `LayerNormalization` (lowered to means, a
+//! product and a reciprocal square root table), `Gelu`, `Erf`, `Softmax` /
+//! `LogSoftmax`, `Cast` to float16 and a `MatMul` of two computed tensors.
+//! For each: zkc's float
 //! interpreter matches a direct evaluation of the ONNX formula, the 8-bit
 //! program stays within a stated tolerance of it, and the integer trace
 //! satisfies the circuit (MockProver).
 
 mod common;
 
-use zkc::compile::compile;
-use zkc::model::Model;
-use zkc::quantize::QuantOptions;
 use zkc_passes::QuantConfig;
 
 use common::pb::{model_with_attrs, tensor, FLOAT};
@@ -21,33 +20,7 @@ fn f32s(v: &[f32]) -> Vec<u8> {
 /// Compiles `bytes` at 8 bits calibrated on `x`, checks the trace against
 /// the circuit, and returns (quantized, float) outputs.
 fn run(tag: &str, bytes: Vec<u8>, x: &[f32]) -> (Vec<f32>, Vec<f32>) {
-    let d = std::env::temp_dir().join(format!("zkc-fn-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    let onnx = d.join("m.onnx");
-    std::fs::write(&onnx, bytes).unwrap();
-    let cal = d.join("input.json");
-    std::fs::write(&cal, format!("{{\"input_data\": [{x:?}]}}")).unwrap();
-    let opts = QuantOptions {
-        cfg: QuantConfig::new(8, 8, false),
-        calibration: Some(cal),
-        seed: 1,
-    };
-    let a = compile(&onnx, &opts).unwrap_or_else(|e| panic!("{tag}: {e}"));
-    let m = Model {
-        manifest: a.manifest,
-        float: a.float.graph,
-        quant: a.quant.graph,
-    };
-    let inf = m.infer(&[x.to_vec()]).unwrap();
-    let plan = zkc_circuit::plan(&m.quant).unwrap_or_else(|e| panic!("{tag}: {e}"));
-    let inst = zkc_circuit::instance_of(&m.quant, &inf.int_run).unwrap();
-    let c = zkc_circuit::ModelCircuit::new(
-        std::sync::Arc::new(m.quant.clone()),
-        std::sync::Arc::new(plan),
-        Some(std::sync::Arc::new(inf.int_run.clone())),
-    );
-    zkc_circuit::prover::mock(&c, &inst).unwrap_or_else(|e| panic!("{tag}: {e}"));
-    let _ = std::fs::remove_dir_all(&d);
+    let (_, _, inf) = common::compile_and_mock(tag, &bytes, x, QuantConfig::new(8, 8, false));
     (inf.quant[0].clone(), inf.float[0].clone())
 }
 
@@ -192,4 +165,36 @@ fn softmax_and_log_softmax() {
         let tol = 0.02 * want.iter().fold(1f64, |m, v| m.max(v.abs()));
         assert!(max_err(&q, &want) < tol, "{op} 8-bit {q:?} vs {want:?}");
     }
+}
+
+/// MatMul of two computed tensors (attention's `Q K^T`): `x [1, 4, 8]`
+/// times its own values viewed as `[1, 8, 4]`, lowered to elementwise
+/// products and an exact sum; float matches the product, 8 bits stay
+/// within 3% of the output's magnitude, and the trace satisfies the
+/// circuit.
+#[test]
+fn matmul_of_two_computed_tensors() {
+    use common::pb::{i64s, INT64};
+    let bytes = model_with_attrs(
+        &[
+            ("Reshape", &["x", "shape"], "t", &[]),
+            ("MatMul", &["x", "t"], "y", &[]),
+        ],
+        &[("x", Some(&[1, 4, 8]))],
+        &[tensor("shape", &[3], INT64, &i64s(&[1, 8, 4]), None)],
+        "y",
+    );
+    let x = input(32);
+    let mut want = vec![0f64; 16];
+    for i in 0..4 {
+        for j in 0..4 {
+            want[i * 4 + j] = (0..8)
+                .map(|c| f64::from(x[i * 8 + c]) * f64::from(x[c * 4 + j]))
+                .sum();
+        }
+    }
+    let (q, f) = run("matmul2", bytes, &x);
+    let range = want.iter().fold(0f64, |m, v| m.max(v.abs()));
+    assert!(max_err(&f, &want) < 1e-5 * range, "float {f:?} vs {want:?}");
+    assert!(max_err(&q, &want) < 0.03 * range, "8-bit {q:?} vs {want:?}");
 }

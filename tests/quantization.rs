@@ -458,44 +458,18 @@ fn wide_divisions_are_rounded_and_say_so() {
         &[tensor("c", &[3, 4], FLOAT, &f32s(&c), None)],
         "y",
     );
-    let d = std::env::temp_dir().join(format!("zkc-wide-div-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    let onnx = d.join("div.onnx");
-    std::fs::write(&onnx, bytes).unwrap();
     let x: Vec<f32> = (0..12).map(|i| (i as f32 - 5.5) / 3.0).collect();
-    let cal = d.join("input.json");
-    std::fs::write(&cal, format!("{{\"input_data\": [{x:?}]}}")).unwrap();
-    let opts = QuantOptions {
-        cfg: QuantConfig::new(16, 16, false),
-        calibration: Some(cal),
-        seed: 1,
-    };
-    let a = compile(&onnx, &opts).unwrap_or_else(|e| panic!("{e}"));
-    let notes: Vec<&String> = a.report.passes.iter().flat_map(|p| &p.notes).collect();
+    let (notes, _, inf) =
+        common::compile_and_mock("wide-div", &bytes, &x, QuantConfig::new(16, 16, false));
     assert!(
         notes
             .iter()
             .any(|n| n.starts_with("node_y: exact rounding") && n.contains("up to 1 step")),
         "{notes:?}"
     );
-    let m = Model {
-        manifest: a.manifest,
-        float: a.float.graph,
-        quant: a.quant.graph,
-    };
-    let inf = m.infer(std::slice::from_ref(&x)).unwrap();
     for (q, f) in inf.quant[0].iter().zip(&inf.float[0]) {
         assert!((q - f).abs() <= 1e-3, "quantized {q}, float {f}");
     }
-    let plan = zkc_circuit::plan(&m.quant).unwrap();
-    let inst = zkc_circuit::instance_of(&m.quant, &inf.int_run).unwrap();
-    let c = zkc_circuit::ModelCircuit::new(
-        std::sync::Arc::new(m.quant.clone()),
-        std::sync::Arc::new(plan),
-        Some(std::sync::Arc::new(inf.int_run.clone())),
-    );
-    zkc_circuit::prover::mock(&c, &inst).unwrap_or_else(|e| panic!("{e}"));
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 /// A one-sided Clip pays for the values it can produce, not for its
@@ -560,42 +534,16 @@ fn tiny_activations_are_capped_and_say_so() {
         ],
         "y",
     );
-    let d = std::env::temp_dir().join(format!("zkc-tiny-act-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    let onnx = d.join("tiny.onnx");
-    std::fs::write(&onnx, bytes).unwrap();
     let x: Vec<f32> = (0..8).map(|i| (i as f32 - 3.5) / 4.0).collect();
-    let cal = d.join("input.json");
-    std::fs::write(&cal, format!("{{\"input_data\": [{x:?}]}}")).unwrap();
-    let opts = QuantOptions {
-        cfg: QuantConfig::new(8, 8, false),
-        calibration: Some(cal),
-        seed: 1,
-    };
-    let a = compile(&onnx, &opts).unwrap_or_else(|e| panic!("{e}"));
-    let notes: Vec<&String> = a.report.passes.iter().flat_map(|p| &p.notes).collect();
+    let (notes, _, inf) =
+        common::compile_and_mock("tiny-act", &bytes, &x, QuantConfig::new(8, 8, false));
     assert!(
         notes
             .iter()
             .any(|n| n.contains("fractional bits capped") && n.contains("so that add ")),
         "{notes:?}"
     );
-    let m = Model {
-        manifest: a.manifest,
-        float: a.float.graph,
-        quant: a.quant.graph,
-    };
-    let inf = m.infer(std::slice::from_ref(&x)).unwrap();
     for (q, f) in inf.quant[0].iter().zip(&inf.float[0]) {
         assert!((q - f).abs() <= 1.0 / 32.0, "quantized {q}, float {f}");
     }
-    let plan = zkc_circuit::plan(&m.quant).unwrap_or_else(|e| panic!("{e}"));
-    let inst = zkc_circuit::instance_of(&m.quant, &inf.int_run).unwrap();
-    let c = zkc_circuit::ModelCircuit::new(
-        std::sync::Arc::new(m.quant.clone()),
-        std::sync::Arc::new(plan),
-        Some(std::sync::Arc::new(inf.int_run.clone())),
-    );
-    zkc_circuit::prover::mock(&c, &inst).unwrap_or_else(|e| panic!("{e}"));
-    let _ = std::fs::remove_dir_all(&d);
 }

@@ -227,9 +227,9 @@ impl Pass for LowerDivisions {
                     count_include_pad,
                 } => {
                     let x = ins[0];
-                    let (wins, full) = geometry::pool_windows(&window, g.shape(x), g.shape(id));
+                    let (wins, _) = geometry::pool_windows(&window, g.shape(x), g.shape(id));
                     let counts: Vec<usize> = if count_include_pad {
-                        vec![full]
+                        geometry::padded_tap_counts(&window, g.shape(x), g.shape(id))
                     } else {
                         wins.iter().map(|w| w.len()).collect()
                     };

@@ -81,7 +81,13 @@ pub(crate) fn pool(
     x_shape: &[usize],
     out_shape: &[usize],
 ) -> Result<Vec<f32>> {
-    let (windows, kernel_size) = geometry::pool_windows(window, x_shape, out_shape);
+    let (windows, _) = geometry::pool_windows(window, x_shape, out_shape);
+    let padded = match kind {
+        PoolKind::Avg {
+            count_include_pad: true,
+        } => geometry::padded_tap_counts(window, x_shape, out_shape),
+        _ => vec![],
+    };
     if windows.len() != numel(out_shape) {
         return Err(invalid(
             op,
@@ -106,7 +112,7 @@ pub(crate) fn pool(
                     .fold(f32::NEG_INFINITY, f32::max),
                 PoolKind::Avg { count_include_pad } => {
                     let divisor = if count_include_pad {
-                        kernel_size
+                        padded[o]
                     } else {
                         taps.len()
                     };

@@ -331,6 +331,26 @@ fn avg_pool_count_include_pad() {
     assert_eq!(y, vec![1.0, 2.5, 5.5, 7.0]);
 }
 
+/// With `ceil_mode` a last window may pass the padding: ONNX counts the
+/// padded positions but not those past the padding (its reference
+/// implementation). On x = [1, 2, 3], kernel 2, stride 2: the last window
+/// holds x = 3 and one position past the input; with no end padding it
+/// averages over 1 tap, with one position of end padding over 2.
+#[test]
+fn avg_pool_ceil_mode_counts_only_the_padded_extent() {
+    let text = |pads: &str, out: usize| {
+        format!(
+            "graph t {{
+  %0 = input 0 : f32[1,1,1,3]
+  %1 = avg_pool %0 kernel=[1,2] strides=[1,2] pads=[{pads}] dilations=[1,1] ceil_mode=1 count_include_pad=1 : f32[1,1,1,{out}]
+  output %1
+}}"
+        )
+    };
+    assert_eq!(frun1(&text("0,0,0,0", 2), &[fiota(3, 1.0)]), vec![1.5, 3.0]);
+    assert_eq!(frun1(&text("0,0,0,1", 2), &[fiota(3, 1.0)]), vec![1.5, 1.5]);
+}
+
 #[test]
 fn sum_pool() {
     let text = "graph t {

@@ -88,3 +88,48 @@ pub fn rel_err(a: &[f32], b: &[f32]) -> f32 {
     let scale = b.iter().fold(1f32, |m, x| m.max(x.abs()));
     a.iter().zip(b).fold(0f32, |m, (x, y)| m.max((x - y).abs())) / scale
 }
+
+/// A model built in memory (`pb`), compiled at `cfg` calibrated on the one
+/// input `x`: the pass notes, the model, and its run on `x` after checking
+/// that the integer trace satisfies the circuit (MockProver).
+pub fn compile_and_mock(
+    tag: &str,
+    bytes: &[u8],
+    x: &[f32],
+    cfg: zkc_passes::QuantConfig,
+) -> (Vec<String>, zkc::model::Model, zkc::model::Inference) {
+    let d = std::env::temp_dir().join(format!("zkc-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    let onnx = d.join("m.onnx");
+    std::fs::write(&onnx, bytes).unwrap();
+    let cal = d.join("input.json");
+    std::fs::write(&cal, format!("{{\"input_data\": [{x:?}]}}")).unwrap();
+    let opts = zkc::quantize::QuantOptions {
+        cfg,
+        calibration: Some(cal),
+        seed: 1,
+    };
+    let a = zkc::compile::compile(&onnx, &opts).unwrap_or_else(|e| panic!("{tag}: {e}"));
+    let notes = a
+        .report
+        .passes
+        .iter()
+        .flat_map(|p| p.notes.clone())
+        .collect();
+    let m = zkc::model::Model {
+        manifest: a.manifest,
+        float: a.float.graph,
+        quant: a.quant.graph,
+    };
+    let inf = m.infer(&[x.to_vec()]).unwrap();
+    let plan = zkc_circuit::plan(&m.quant).unwrap_or_else(|e| panic!("{tag}: {e}"));
+    let inst = zkc_circuit::instance_of(&m.quant, &inf.int_run).unwrap();
+    let c = zkc_circuit::ModelCircuit::new(
+        std::sync::Arc::new(m.quant.clone()),
+        std::sync::Arc::new(plan),
+        Some(std::sync::Arc::new(inf.int_run.clone())),
+    );
+    zkc_circuit::prover::mock(&c, &inst).unwrap_or_else(|e| panic!("{tag}: {e}"));
+    let _ = std::fs::remove_dir_all(&d);
+    (notes, m, inf)
+}

@@ -202,6 +202,32 @@ pub fn pool_windows(window: &Window, x: &[usize], y: &[usize]) -> (Vec<Vec<u32>>
     (out, numel(&window.kernel))
 }
 
+/// For each output of a pool, the number of its kernel taps that lie inside
+/// the *padded* input (`-pad_begin <= pos < x + pad_end` on every axis):
+/// the divisor of an average pool with `count_include_pad` (ONNX's reference:
+/// padding counts, positions past it that `ceil_mode` adds do not). It is
+/// the full kernel size for every window that does not pass the padding.
+pub fn padded_tap_counts(window: &Window, x: &[usize], y: &[usize]) -> Vec<usize> {
+    let nd = window.rank();
+    let mut out = Vec::with_capacity(numel(y));
+    for_each_index(y, |o| {
+        let mut count = 1usize;
+        for a in 0..nd {
+            let end = (x[2 + a] + window.pads[nd + a]) as isize;
+            let inside = (0..window.kernel[a])
+                .filter(|&k| {
+                    let pos = (o[2 + a] * window.strides[a] + k * window.dilations[a]) as isize
+                        - window.pads[a] as isize;
+                    pos < end
+                })
+                .count();
+            count *= inside;
+        }
+        out.push(count);
+    });
+    out
+}
+
 /// For a global pool over `[N, C, *S]`: the flat input indices per output.
 pub fn global_pool_windows(x: &[usize]) -> Vec<Vec<u32>> {
     let per = numel(&x[2..]);

@@ -233,8 +233,11 @@ pub enum Op {
         /// ONNX ceil_mode.
         ceil_mode: bool,
     },
-    /// Mean over each window. With `count_include_pad` the divisor is the full
-    /// kernel size, otherwise the number of in-bounds taps. Float graphs only.
+    /// Mean over each window. With `count_include_pad` the divisor is the
+    /// number of taps inside the padded input
+    /// ([`crate::geometry::padded_tap_counts`]: the full kernel size unless a
+    /// `ceil_mode` window passes the padding), otherwise the number of
+    /// in-bounds taps. Float graphs only.
     AvgPool {
         /// Window geometry.
         window: Window,

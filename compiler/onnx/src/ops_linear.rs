@@ -34,14 +34,16 @@ fn axis_last(a: usize, r: usize) -> (Vec<usize>, Vec<usize>) {
     (perm, inv)
 }
 
-/// `ReduceMean` / `ReduceSum` over any constant set of axes: the kept axes
-/// are moved first, the tensor viewed as `[1, kept, reduced]`, averaged by
-/// global average pooling (exact division), multiplied back by the count for
-/// a sum, and reshaped to ONNX's output shape.
-pub(crate) fn map_reduce(imp: &mut Importer, n: &NodeProto, name: &str) -> Result<Mapped, MapErr> {
-    let fe = MapErr::Model;
-    let xs = shape(imp, n.input.first())?;
-    let rank = xs.len() as i64;
+/// The sorted, distinct axes a `Reduce*` node reduces (from its `axes`
+/// attribute or constant input, negative axes counted from the end; every
+/// axis when none are given), or `None` when it is a no-op
+/// (`noop_with_empty_axes` with no axes).
+pub(crate) fn reduce_axes(
+    imp: &mut Importer,
+    n: &NodeProto,
+    rank: usize,
+) -> Result<Option<Vec<usize>>, MapErr> {
+    let r = rank as i64;
     let axes = match attrs::ints(n, "axes")? {
         Some(a) => Some(a),
         None if given(n, 1) => Some(tensor_i64(
@@ -51,22 +53,32 @@ pub(crate) fn map_reduce(imp: &mut Importer, n: &NodeProto, name: &str) -> Resul
     };
     let mut axes: Vec<i64> = match axes {
         Some(a) if !a.is_empty() => a,
-        _ if attrs::int(n, "noop_with_empty_axes", 0)? != 0 => {
-            return Ok(Mapped::Alias(Val::Node(input(imp, n, 0, name)?)))
-        }
-        _ => (0..rank).collect(),
+        _ if attrs::int(n, "noop_with_empty_axes", 0)? != 0 => return Ok(None),
+        _ => (0..r).collect(),
     };
     for a in axes.iter_mut() {
-        if *a < -rank || *a >= rank {
+        if *a < -r || *a >= r {
             return Err(format!("axis {a} is out of range for rank {rank}").into());
         }
         if *a < 0 {
-            *a += rank;
+            *a += r;
         }
     }
     axes.sort_unstable();
     axes.dedup();
-    let reduced: Vec<usize> = axes.iter().map(|&a| a as usize).collect();
+    Ok(Some(axes.into_iter().map(|a| a as usize).collect()))
+}
+
+/// `ReduceMean` / `ReduceSum` over any constant set of axes: the kept axes
+/// are moved first, the tensor viewed as `[1, kept, reduced]`, averaged by
+/// global average pooling (exact division), multiplied back by the count for
+/// a sum, and reshaped to ONNX's output shape.
+pub(crate) fn map_reduce(imp: &mut Importer, n: &NodeProto, name: &str) -> Result<Mapped, MapErr> {
+    let fe = MapErr::Model;
+    let xs = shape(imp, n.input.first())?;
+    let Some(reduced) = reduce_axes(imp, n, xs.len())? else {
+        return Ok(Mapped::Alias(Val::Node(input(imp, n, 0, name)?)));
+    };
     let count: usize = reduced.iter().map(|&a| xs[a]).product();
     if count == 0 {
         return Err("a reduction over an empty axis (zkc does not support empty tensors)".into());
@@ -132,13 +144,93 @@ pub(crate) fn mean_over(
     }
 }
 
+/// Largest number of products a `MatMul` of two computed tensors may need.
+const MAX_COMPUTED_PRODUCTS: usize = 1 << 22;
+
+/// `MatMul` of two computed tensors (attention's `Q K^T` and `A V`), as
+/// elementwise products and a sum: `A [.., M, K]` viewed as
+/// `[.., M, 1, K]`, `B [.., K, N]` transposed and viewed as `[.., 1, N, K]`,
+/// multiplied with NumPy broadcasting into `[.., M, N, K]` and summed over
+/// `K` (an exact mean times `K`), then shaped as ONNX's output. 1-D
+/// operands are promoted as ONNX does (`[K]` as `[1, K]` on the left,
+/// `[K, 1]` on the right).
+fn map_matmul_computed(imp: &mut Importer, n: &NodeProto, name: &str) -> Result<Mapped, MapErr> {
+    let fe = MapErr::Model;
+    let (xs, ys) = (shape(imp, n.input.first())?, shape(imp, n.input.get(1))?);
+    let out = shape(imp, n.output.first())?;
+    if xs.is_empty() || ys.is_empty() {
+        return Err("an operand is a scalar (MatMul needs at least 1-D)".into());
+    }
+    let a_shape = if xs.len() == 1 {
+        vec![1, xs[0]]
+    } else {
+        xs.clone()
+    };
+    let b_shape = if ys.len() == 1 {
+        vec![ys[0], 1]
+    } else {
+        ys.clone()
+    };
+    let (ra, rb) = (a_shape.len(), b_shape.len());
+    let (m, k) = (a_shape[ra - 2], a_shape[ra - 1]);
+    let (k2, nn) = (b_shape[rb - 2], b_shape[rb - 1]);
+    if k != k2 {
+        return Err(format!("inner dimensions differ: {xs:?} x {ys:?}").into());
+    }
+    let batch = zkc_ir::broadcast_shapes(&a_shape[..ra - 2], &b_shape[..rb - 2])
+        .ok_or_else(|| format!("batch dimensions of {xs:?} and {ys:?} do not broadcast"))?;
+    let products = batch.iter().product::<usize>() * m * nn * k;
+    if products > MAX_COMPUTED_PRODUCTS {
+        return Err(format!(
+            "a product of two computed tensors {xs:?} x {ys:?} needs {products} multiplications, more than {MAX_COMPUTED_PRODUCTS}"
+        )
+        .into());
+    }
+    let a = input(imp, n, 0, name)?;
+    let b = input(imp, n, 1, name)?;
+    let mut a_view = a_shape[..ra - 1].to_vec();
+    a_view.extend([1, k]);
+    let a = imp
+        .add_shaped(Op::Reshape, &[a], a_view, &format!("{name}.rows"))
+        .map_err(fe)?;
+    let b = if rb >= 2 && ys.len() >= 2 {
+        let mut perm: Vec<usize> = (0..rb).collect();
+        perm.swap(rb - 2, rb - 1);
+        imp.add(Op::Transpose { perm }, &[b], &format!("{name}.cols"))
+            .map_err(fe)?
+    } else {
+        b // a 1-D right operand is its own transpose
+    };
+    let mut b_view = b_shape[..rb - 2].to_vec();
+    b_view.extend([1, nn, k]);
+    let b = imp
+        .add_shaped(Op::Reshape, &[b], b_view, &format!("{name}.cols_view"))
+        .map_err(fe)?;
+    let p = imp
+        .add(Op::Mul, &[a, b], &format!("{name}.products"))
+        .map_err(fe)?;
+    let ps = imp.graph.shape(p).to_vec();
+    let last = ps.len() - 1;
+    let mut y = mean_over(imp, p, &ps, &[last], None, name)?;
+    let c = scalar(imp, k as f32, &format!("{name}.count"))?;
+    y = imp
+        .add(Op::Mul, &[y, c], &format!("{name}.sum"))
+        .map_err(fe)?;
+    if imp.graph.shape(y) != out.as_slice() {
+        y = imp.add_shaped(Op::Reshape, &[y], out, name).map_err(fe)?;
+    }
+    Ok(Mapped::Node(y))
+}
+
 /// `MatMul` with a constant right operand: 2-D as one `gemm` (left operand
 /// of any rank, rows flattened); 1-D as a `[K, 1]` matrix; N-D (batched,
 /// NumPy broadcasting) as one `gemm` per batch element of the output,
 /// concatenated.
 pub(crate) fn map_matmul(imp: &mut Importer, n: &NodeProto, name: &str) -> Result<Mapped, MapErr> {
     let fe = MapErr::Model;
-    let b = konst(imp, n, 1).ok_or("only a constant right operand is supported (a product of two computed tensors, as in attention, needs a multiplication chip zkc does not have for matrices)")?;
+    let Some(b) = konst(imp, n, 1) else {
+        return map_matmul_computed(imp, n, name);
+    };
     let xs = shape(imp, n.input.first())?;
     let out = shape(imp, n.output.first())?;
     let bs = b.shape().to_vec();

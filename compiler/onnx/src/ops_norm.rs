@@ -9,9 +9,9 @@ use tract_onnx::pb::NodeProto;
 use zkc_ir::{Function, NodeId, Op};
 
 use crate::attrs;
-use crate::import::{tensor_i64, Importer, Val};
-use crate::ops_linear::mean_over;
-use crate::ops_table::{const_input, given, input_node as input, MapErr, Mapped};
+use crate::import::{Importer, Val};
+use crate::ops_linear::{mean_over, reduce_axes};
+use crate::ops_table::{given, input_node as input, MapErr, Mapped};
 
 /// `LayerNormalization` over axes `axis..rank` (ONNX opset 17):
 /// `d = x - mean(x)`, `r = rsqrt(mean(d * d) + epsilon)`, `y = d * r *
@@ -207,32 +207,9 @@ pub(crate) fn map_reduce_max(
     xs: Vec<usize>,
     out: Vec<usize>,
 ) -> Result<Mapped, MapErr> {
-    let rank = xs.len() as i64;
-    let axes = match attrs::ints(n, "axes")? {
-        Some(a) => Some(a),
-        None if given(n, 1) => Some(tensor_i64(
-            &*const_input(imp, n, 1).ok_or("its axes input is not a constant")?,
-        )?),
-        None => None,
+    let Some(reduced) = reduce_axes(imp, n, xs.len())? else {
+        return Ok(Mapped::Alias(Val::Node(input(imp, n, 0, name)?)));
     };
-    let mut axes: Vec<i64> = match axes {
-        Some(a) if !a.is_empty() => a,
-        _ if attrs::int(n, "noop_with_empty_axes", 0)? != 0 => {
-            return Ok(Mapped::Alias(Val::Node(input(imp, n, 0, name)?)))
-        }
-        _ => (0..rank).collect(),
-    };
-    for a in axes.iter_mut() {
-        if *a < -rank || *a >= rank {
-            return Err(format!("axis {a} is out of range for rank {rank}").into());
-        }
-        if *a < 0 {
-            *a += rank;
-        }
-    }
-    axes.sort_unstable();
-    axes.dedup();
-    let reduced: Vec<usize> = axes.iter().map(|&a| a as usize).collect();
     if reduced.iter().map(|&a| xs[a]).product::<usize>() == 0 {
         return Err("a reduction over an empty axis (zkc does not support empty tensors)".into());
     }

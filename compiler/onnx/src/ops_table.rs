@@ -81,7 +81,7 @@ pub(crate) fn missing(op: &str) -> Option<&'static str> {
             "is not mapped yet (LayerNormalization is: a model can normalize over the last axes that way)"
         }
         "Exp" | "Log" | "Sqrt" | "Reciprocal" | "Pow" => {
-            "on the data path needs a table of the function, which zkc does not have yet (sigmoid, tanh, leaky ReLU, erf, GELU and LayerNormalization are tabulated)"
+            "on the data path is not mapped as a standalone op yet: it needs a table of the function over its input's range (zkc tabulates sigmoid, tanh, leaky ReLU, erf and GELU, and maps Softmax, LogSoftmax and LayerNormalization whole)"
         }
         "QuantizeLinear" | "DequantizeLinear" | "QLinearConv" | "QLinearMatMul" | "MatMulInteger" | "ConvInteger" => {
             "pre-quantized (QDQ) models are not imported yet; export the float model and let zkc quantize it"
@@ -470,20 +470,6 @@ pub(crate) fn map_node(imp: &mut Importer, n: &NodeProto, name: &str) -> Result<
                 Op::MaxPool { window, ceil_mode }
             } else {
                 let count_include_pad = attrs::int(n, "count_include_pad", 0)? != 0;
-                if ceil_mode && count_include_pad {
-                    let floor = window
-                        .output_dims(&xs[2..], false)
-                        .map_err(|e| e.to_string())?;
-                    if window
-                        .output_dims(&xs[2..], true)
-                        .map_err(|e| e.to_string())?
-                        != floor
-                    {
-                        return Err(
-                            "ceil_mode with count_include_pad and a window past the padding".into(),
-                        );
-                    }
-                }
                 Op::AvgPool {
                     window,
                     ceil_mode,
