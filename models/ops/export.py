@@ -142,6 +142,39 @@ class Conv1d(nn.Module):
         return self.fc(self.drop(torch.flatten(x, 1)))
 
 
+class Transformer(nn.Module):
+    """A pre-norm transformer block: LayerNormalization, one self-attention
+    head (MatMul of two activations, Softmax), a GELU feed-forward (Erf
+    below opset 20) and residual adds."""
+
+    def __init__(self):
+        super().__init__()
+        self.n1 = nn.LayerNorm(8)
+        self.qkv = nn.Linear(8, 24)
+        self.n2 = nn.LayerNorm(8)
+        self.f1 = nn.Linear(8, 16)
+        self.f2 = nn.Linear(16, 8)
+
+    def forward(self, x):
+        q, k, v = self.qkv(self.n1(x)).chunk(3, dim=-1)
+        a = torch.softmax(q @ k.transpose(-1, -2) * (8**-0.5), dim=-1)
+        x = x + a @ v
+        return x + self.f2(F.gelu(self.f1(self.n2(x))))
+
+
+class Heads(nn.Module):
+    """Softmax and LogSoftmax over the classes of a Linear layer (at opset 11
+    the pre-13 semantics: the input coerced to 2-D from the axis on)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 5)
+
+    def forward(self, x):
+        h = self.fc(x)
+        return torch.cat([F.softmax(h, dim=1), F.log_softmax(h, dim=1)], dim=1)
+
+
 # (name, module, input shape, opset)
 MODELS = [
     ("conv_attrs_op9", ConvAttrs, (1, 2, 9, 9), 9),
@@ -156,6 +189,8 @@ MODELS = [
     ("upsample_op9", Upsample9, (1, 1, 6, 6), 9),
     ("upsample_op11", Upsample9, (1, 1, 6, 6), 11),
     ("conv1d_op15", Conv1d, (1, 2, 16), 15),
+    ("transformer_op17", Transformer, (1, 6, 8), 17),
+    ("softmax_op11", Heads, (1, 8), 11),
 ]
 
 
