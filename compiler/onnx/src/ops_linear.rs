@@ -98,6 +98,36 @@ pub(crate) fn map_reduce(imp: &mut Importer, n: &NodeProto, name: &str) -> Resul
     Ok(Mapped::Node(y))
 }
 
+/// `x` (shape `xs`) with the axes not in `reduced` moved first (a transpose
+/// unless they already are) and viewed as `[1, kept, reduced]`, so one
+/// window over the last axis reduces exactly the `reduced` axes.
+pub(crate) fn view_reduced_last(
+    imp: &mut Importer,
+    x: NodeId,
+    xs: &[usize],
+    reduced: &[usize],
+    name: &str,
+) -> Result<NodeId, MapErr> {
+    let fe = MapErr::Model;
+    let kept: Vec<usize> = (0..xs.len()).filter(|a| !reduced.contains(a)).collect();
+    let count: usize = reduced.iter().map(|&a| xs[a]).product();
+    let rows: usize = kept.iter().map(|&a| xs[a]).product();
+    let perm: Vec<usize> = kept.iter().chain(reduced).copied().collect();
+    let mut y = x;
+    if perm.iter().enumerate().any(|(i, &p)| i != p) {
+        y = imp
+            .add(Op::Transpose { perm }, &[y], &format!("{name}.order"))
+            .map_err(fe)?;
+    }
+    imp.add_shaped(
+        Op::Reshape,
+        &[y],
+        vec![1, rows, count],
+        &format!("{name}.view"),
+    )
+    .map_err(fe)
+}
+
 /// The mean of `x` (shape `xs`) over the sorted, distinct axes `reduced`:
 /// the kept axes moved first, viewed as `[1, kept, reduced]` and averaged by
 /// global average pooling (an exact division), then reshaped to `out` when
@@ -112,27 +142,12 @@ pub(crate) fn mean_over(
     name: &str,
 ) -> Result<NodeId, MapErr> {
     let fe = MapErr::Model;
-    let kept: Vec<usize> = (0..xs.len()).filter(|a| !reduced.contains(a)).collect();
-    let count: usize = reduced.iter().map(|&a| xs[a]).product();
-    let mut y = x;
     let spatial = xs.len() >= 3 && reduced == (2..xs.len()).collect::<Vec<_>>();
-    if !spatial {
-        let perm: Vec<usize> = kept.iter().chain(reduced).copied().collect();
-        if perm.iter().enumerate().any(|(i, &p)| i != p) {
-            y = imp
-                .add(Op::Transpose { perm }, &[y], &format!("{name}.order"))
-                .map_err(fe)?;
-        }
-        let rows: usize = kept.iter().map(|&a| xs[a]).product();
-        y = imp
-            .add_shaped(
-                Op::Reshape,
-                &[y],
-                vec![1, rows, count],
-                &format!("{name}.view"),
-            )
-            .map_err(fe)?;
-    }
+    let mut y = if spatial {
+        x
+    } else {
+        view_reduced_last(imp, x, xs, reduced, name)?
+    };
     y = imp
         .add(Op::GlobalAvgPool, &[y], &format!("{name}.mean"))
         .map_err(fe)?;

@@ -10,7 +10,7 @@ use zkc_ir::{Function, NodeId, Op};
 
 use crate::attrs;
 use crate::import::{Importer, Val};
-use crate::ops_linear::{mean_over, reduce_axes};
+use crate::ops_linear::{mean_over, reduce_axes, view_reduced_last};
 use crate::ops_table::{given, input_node as input, MapErr, Mapped};
 
 /// `LayerNormalization` over axes `axis..rank` (ONNX opset 17):
@@ -98,24 +98,8 @@ pub(crate) fn max_over(
     name: &str,
 ) -> Result<NodeId, MapErr> {
     let fe = MapErr::Model;
-    let kept: Vec<usize> = (0..xs.len()).filter(|a| !reduced.contains(a)).collect();
     let count: usize = reduced.iter().map(|&a| xs[a]).product();
-    let rows: usize = kept.iter().map(|&a| xs[a]).product();
-    let perm: Vec<usize> = kept.iter().chain(reduced).copied().collect();
-    let mut y = x;
-    if perm.iter().enumerate().any(|(i, &p)| i != p) {
-        y = imp
-            .add(Op::Transpose { perm }, &[y], &format!("{name}.order"))
-            .map_err(fe)?;
-    }
-    y = imp
-        .add_shaped(
-            Op::Reshape,
-            &[y],
-            vec![1, rows, count],
-            &format!("{name}.view"),
-        )
-        .map_err(fe)?;
+    let mut y = view_reduced_last(imp, x, xs, reduced, name)?;
     let window = zkc_ir::Window {
         kernel: vec![count],
         strides: vec![1],
