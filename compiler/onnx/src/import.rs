@@ -9,7 +9,8 @@ use tract_onnx::prelude::*;
 use tract_onnx::tract_hir::infer::Factoid;
 use zkc_ir::{DType, Graph, NodeId, Op, Tensor as IrTensor, ValueType};
 
-use crate::ops_table::{is_known, map_node, MapErr, Mapped};
+use crate::op_lists::is_known;
+use crate::ops_table::{map_node, MapErr, Mapped};
 use crate::{FrontendError, MAX_ONNX_BYTES};
 
 /// A model input after shape fixing.
@@ -265,7 +266,7 @@ fn first_unsupported(proto: &ModelProto, file: &str) -> Option<FrontendError> {
             op: n.op_type.clone(),
             node: node_name(n),
             file: file.to_string(),
-            detail: crate::ops_table::missing(&n.op_type)
+            detail: crate::op_lists::missing(&n.op_type)
                 .map(|m| format!(": {m}"))
                 .unwrap_or_default(),
         })

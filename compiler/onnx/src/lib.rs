@@ -16,6 +16,7 @@ mod external_data;
 mod import;
 mod interpolate;
 mod limits;
+mod op_lists;
 mod ops_linear;
 mod ops_movement;
 mod ops_norm;
@@ -25,7 +26,7 @@ mod shape_values;
 
 pub use external_data::MAX_EXTERNAL_BYTES;
 pub use import::{import_bytes, import_file, Imported, InputInfo};
-pub use ops_table::SUPPORTED_OPS;
+pub use op_lists::SUPPORTED_OPS;
 pub use reference::TractReference;
 
 /// Largest ONNX file zkc reads (1 GiB).
