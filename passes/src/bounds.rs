@@ -145,7 +145,7 @@ fn bound_of(
         Op::MaxPool { .. } => get(0).cloned(),
         Op::SumPool { window, .. } => {
             let x = get(0)?;
-            let (wins, _) = geometry::pool_windows(window, g.shape(ins[0]), g.shape(id));
+            let wins = geometry::pool_windows(window, g.shape(ins[0]), g.shape(id));
             let kmin = wins.iter().map(|w| w.len()).min().unwrap_or(0);
             let kmax = wins.iter().map(|w| w.len()).max().unwrap_or(0);
             let (a, b) = (BigInt::from(kmin), BigInt::from(kmax));

@@ -227,7 +227,7 @@ impl Pass for LowerDivisions {
                     count_include_pad,
                 } => {
                     let x = ins[0];
-                    let (wins, _) = geometry::pool_windows(&window, g.shape(x), g.shape(id));
+                    let wins = geometry::pool_windows(&window, g.shape(x), g.shape(id));
                     let counts: Vec<usize> = if count_include_pad {
                         geometry::padded_tap_counts(&window, g.shape(x), g.shape(id))
                     } else {

@@ -81,7 +81,7 @@ pub(crate) fn pool(
     x_shape: &[usize],
     out_shape: &[usize],
 ) -> Result<Vec<f32>> {
-    let (windows, _) = geometry::pool_windows(window, x_shape, out_shape);
+    let windows = geometry::pool_windows(window, x_shape, out_shape);
     let padded = match kind {
         PoolKind::Avg {
             count_include_pad: true,

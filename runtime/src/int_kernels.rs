@@ -137,7 +137,7 @@ pub(crate) fn pool(
     x_shape: &[usize],
     out_shape: &[usize],
 ) -> Result<Vec<i64>> {
-    let (windows, _) = geometry::pool_windows(window, x_shape, out_shape);
+    let windows = geometry::pool_windows(window, x_shape, out_shape);
     if windows.len() != numel(out_shape) {
         return Err(invalid(
             op,

@@ -178,8 +178,8 @@ pub fn dot_products(op: &Op, x: &[usize], w: &[usize], y: &[usize]) -> Option<Do
 }
 
 /// Windows of a pool: for each output, the flat input indices of its in-bounds
-/// taps, and the full kernel size (for `count_include_pad`).
-pub fn pool_windows(window: &Window, x: &[usize], y: &[usize]) -> (Vec<Vec<u32>>, usize) {
+/// taps (the divisors of `count_include_pad` are [`padded_tap_counts`]).
+pub fn pool_windows(window: &Window, x: &[usize], y: &[usize]) -> Vec<Vec<u32>> {
     let nd = window.rank();
     let xs = strides(x);
     let mut out = Vec::with_capacity(numel(y));
@@ -199,7 +199,7 @@ pub fn pool_windows(window: &Window, x: &[usize], y: &[usize]) -> (Vec<Vec<u32>>
         });
         out.push(taps);
     });
-    (out, numel(&window.kernel))
+    out
 }
 
 /// For each output of a pool, the number of its kernel taps that lie inside

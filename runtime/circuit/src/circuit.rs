@@ -410,7 +410,7 @@ impl Synth<'_> {
                 x_id = ins[0];
             }
             Op::SumPool { window, .. } => {
-                let (wins, _) = geometry::pool_windows(window, g.shape(ins[0]), g.shape(id));
+                let wins = geometry::pool_windows(window, g.shape(ins[0]), g.shape(id));
                 for w in wins {
                     specs.push((w.iter().map(|&i| (i as usize, 1)).collect(), 0));
                 }
@@ -604,7 +604,7 @@ impl Synth<'_> {
         let Op::MaxPool { window, .. } = g.op(id) else {
             return Err(Error::Synthesis);
         };
-        let (wins, _) = geometry::pool_windows(window, g.shape(x), g.shape(id));
+        let wins = geometry::pool_windows(window, g.shape(x), g.shape(id));
         let xs = self.cells_of(x)?.clone();
         let mx = self.cfg.max.as_ref().ok_or(Error::Synthesis)?;
         let mut out = vec![];

@@ -289,7 +289,7 @@ pub fn node_layout(g: &Graph, id: NodeId, lanes: usize) -> Result<NodeLayout, Ci
             )
         }
         Op::SumPool { window, .. } => {
-            let (wins, _) = geometry::pool_windows(window, g.shape(ins[0]), g.shape(id));
+            let wins = geometry::pool_windows(window, g.shape(ins[0]), g.shape(id));
             NodeLayout::Dot(wins.iter().map(|w| rows_for(w.len(), lanes)).collect())
         }
         Op::ScaleShift { .. } => NodeLayout::Dot(vec![1; n]),
@@ -323,7 +323,7 @@ pub fn node_layout(g: &Graph, id: NodeId, lanes: usize) -> Result<NodeLayout, Ci
             }
         }
         Op::MaxPool { window, .. } => {
-            let (wins, _) = geometry::pool_windows(window, g.shape(ins[0]), g.shape(id));
+            let wins = geometry::pool_windows(window, g.shape(ins[0]), g.shape(id));
             let (lo, hi) = bound_of(g, ins[0])?;
             NodeLayout::Max(wins.iter().map(|w| w.len()).collect(), bits(&(hi - lo)))
         }
@@ -590,7 +590,6 @@ fn dot_taps(g: &Graph, id: NodeId) -> Option<usize> {
     match g.op(id) {
         Op::SumPool { window, .. } => Some(
             geometry::pool_windows(window, g.shape(ins[0]), g.shape(id))
-                .0
                 .iter()
                 .map(|w| w.len())
                 .sum(),
