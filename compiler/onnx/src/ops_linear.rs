@@ -69,6 +69,27 @@ pub(crate) fn reduce_axes(
     Ok(Some(axes.into_iter().map(|a| a as usize).collect()))
 }
 
+/// The number of elements each output of a reduction of `xs` over `reduced`
+/// combines; an empty axis is refused, `what` ("a reduction", "a softmax")
+/// naming the op.
+pub(crate) fn reduced_count(xs: &[usize], reduced: &[usize], what: &str) -> Result<usize, MapErr> {
+    let count = reduced.iter().map(|&a| xs[a]).product();
+    if count == 0 {
+        return Err(
+            format!("{what} over an empty axis (zkc does not support empty tensors)").into(),
+        );
+    }
+    Ok(count)
+}
+
+/// `xs` with the `reduced` axes kept as size 1 (ONNX's `keepdims` shape,
+/// which broadcasts back against `xs`).
+pub(crate) fn keep_dims(xs: &[usize], reduced: &[usize]) -> Vec<usize> {
+    (0..xs.len())
+        .map(|i| if reduced.contains(&i) { 1 } else { xs[i] })
+        .collect()
+}
+
 /// `ReduceMean` / `ReduceSum` over any constant set of axes: the kept axes
 /// are moved first, the tensor viewed as `[1, kept, reduced]`, averaged by
 /// global average pooling (exact division), multiplied back by the count for
@@ -79,19 +100,14 @@ pub(crate) fn map_reduce(imp: &mut Importer, n: &NodeProto, name: &str) -> Resul
     let Some(reduced) = reduce_axes(imp, n, xs.len())? else {
         return Ok(Mapped::Alias(Val::Node(input(imp, n, 0, name)?)));
     };
-    let count: usize = reduced.iter().map(|&a| xs[a]).product();
-    if count == 0 {
-        return Err("a reduction over an empty axis (zkc does not support empty tensors)".into());
-    }
+    reduced_count(&xs, &reduced, "a reduction")?;
     let out = shape(imp, n.output.first())?;
     let x = input(imp, n, 0, name)?;
-    let mut y = mean_over(imp, x, &xs, &reduced, None, name)?;
-    if n.op_type == "ReduceSum" {
-        let c = scalar(imp, count as f32, &format!("{name}.count"))?;
-        y = imp
-            .add(Op::Mul, &[y, c], &format!("{name}.sum"))
-            .map_err(fe)?;
-    }
+    let mut y = if n.op_type == "ReduceSum" {
+        sum_over(imp, x, &xs, &reduced, name)?
+    } else {
+        mean_over(imp, x, &xs, &reduced, None, name)?
+    };
     if imp.graph.shape(y) != out.as_slice() {
         y = imp.add_shaped(Op::Reshape, &[y], out, name).map_err(fe)?;
     }
@@ -159,6 +175,22 @@ pub(crate) fn mean_over(
     }
 }
 
+/// The sum of `x` over `reduced`: [`mean_over`] (an exact division) times the
+/// element count, left in global_avg_pool's shape.
+fn sum_over(
+    imp: &mut Importer,
+    x: NodeId,
+    xs: &[usize],
+    reduced: &[usize],
+    name: &str,
+) -> Result<NodeId, MapErr> {
+    let count: usize = reduced.iter().map(|&a| xs[a]).product();
+    let y = mean_over(imp, x, xs, reduced, None, name)?;
+    let c = scalar(imp, count as f32, &format!("{name}.count"))?;
+    imp.add(Op::Mul, &[y, c], &format!("{name}.sum"))
+        .map_err(MapErr::Model)
+}
+
 /// Largest number of products a `MatMul` of two computed tensors may need.
 const MAX_COMPUTED_PRODUCTS: usize = 1 << 22;
 
@@ -208,7 +240,7 @@ fn map_matmul_computed(imp: &mut Importer, n: &NodeProto, name: &str) -> Result<
     let a = imp
         .add_shaped(Op::Reshape, &[a], a_view, &format!("{name}.rows"))
         .map_err(fe)?;
-    let b = if rb >= 2 && ys.len() >= 2 {
+    let b = if ys.len() >= 2 {
         let mut perm: Vec<usize> = (0..rb).collect();
         perm.swap(rb - 2, rb - 1);
         imp.add(Op::Transpose { perm }, &[b], &format!("{name}.cols"))
@@ -226,11 +258,7 @@ fn map_matmul_computed(imp: &mut Importer, n: &NodeProto, name: &str) -> Result<
         .map_err(fe)?;
     let ps = imp.graph.shape(p).to_vec();
     let last = ps.len() - 1;
-    let mut y = mean_over(imp, p, &ps, &[last], None, name)?;
-    let c = scalar(imp, k as f32, &format!("{name}.count"))?;
-    y = imp
-        .add(Op::Mul, &[y, c], &format!("{name}.sum"))
-        .map_err(fe)?;
+    let mut y = sum_over(imp, p, &ps, &[last], name)?;
     if imp.graph.shape(y) != out.as_slice() {
         y = imp.add_shaped(Op::Reshape, &[y], out, name).map_err(fe)?;
     }

@@ -10,7 +10,7 @@ use zkc_ir::{Function, NodeId, Op};
 
 use crate::attrs;
 use crate::import::{Importer, Val};
-use crate::ops_linear::{mean_over, reduce_axes, view_reduced_last};
+use crate::ops_linear::{keep_dims, mean_over, reduce_axes, reduced_count, view_reduced_last};
 use crate::ops_table::{given, input_node as input, MapErr, Mapped};
 
 /// `LayerNormalization` over axes `axis..rank` (ONNX opset 17):
@@ -33,16 +33,8 @@ pub(crate) fn map_layer_norm(
         return Err(format!("epsilon {epsilon} must be positive").into());
     }
     let reduced: Vec<usize> = (a..rank).collect();
-    if reduced.iter().map(|&i| xs[i]).product::<usize>() == 0 {
-        return Err(
-            "a normalization over an empty axis (zkc does not support empty tensors)".into(),
-        );
-    }
-    let kept: Vec<usize> = xs
-        .iter()
-        .enumerate()
-        .map(|(i, &d)| if i < a { d } else { 1 })
-        .collect();
+    reduced_count(&xs, &reduced, "a normalization")?;
+    let kept = keep_dims(&xs, &reduced);
     let x = input(imp, n, 0, name)?;
     let m = mean_over(
         imp,
@@ -142,13 +134,8 @@ pub(crate) fn map_softmax(
 ) -> Result<Mapped, MapErr> {
     let fe = MapErr::Model;
     let reduced = softmax_axes(imp, n, xs.len())?;
-    let count: usize = reduced.iter().map(|&a| xs[a]).product();
-    if count == 0 {
-        return Err("a softmax over an empty axis (zkc does not support empty tensors)".into());
-    }
-    let kept: Vec<usize> = (0..xs.len())
-        .map(|i| if reduced.contains(&i) { 1 } else { xs[i] })
-        .collect();
+    let count = reduced_count(&xs, &reduced, "a softmax")?;
+    let kept = keep_dims(&xs, &reduced);
     let x = input(imp, n, 0, name)?;
     let m = max_over(imp, x, &xs, &reduced, kept.clone(), &format!("{name}.m"))?;
     let z = imp
@@ -194,9 +181,7 @@ pub(crate) fn map_reduce_max(
     let Some(reduced) = reduce_axes(imp, n, xs.len())? else {
         return Ok(Mapped::Alias(Val::Node(input(imp, n, 0, name)?)));
     };
-    if reduced.iter().map(|&a| xs[a]).product::<usize>() == 0 {
-        return Err("a reduction over an empty axis (zkc does not support empty tensors)".into());
-    }
+    reduced_count(&xs, &reduced, "a reduction")?;
     let x = input(imp, n, 0, name)?;
     Ok(Mapped::Node(max_over(imp, x, &xs, &reduced, out, name)?))
 }
