@@ -73,16 +73,11 @@ fn slack(g: &Graph, c: NodeId, slot: usize, weight_bits: u32) -> Option<Option<i
             Some(Some(MAX_SHIFT_BITS - fw))
         }
         Op::Add { .. } | Op::Sub { .. } | Op::Concat { .. } => Some(Some(MAX_SHIFT_BITS)),
-        Op::Relu
-        | Op::Clip(_)
-        | Op::MaxPool { .. }
-        | Op::Pad { .. }
-        | Op::Reshape
-        | Op::Transpose { .. }
-        | Op::Slice { .. }
-        | Op::Gather { .. }
-        | Op::Resize { .. }
-            if slot == 0 =>
+        // ops that keep their input's scale (concat, the one data-movement
+        // op with several inputs, aligns them and is matched above)
+        op if slot == 0
+            && (op.is_data_movement()
+                || matches!(op, Op::Relu | Op::Clip(_) | Op::MaxPool { .. })) =>
         {
             Some(None)
         }

@@ -79,26 +79,28 @@ pub fn output_fed(g: &Graph) -> BTreeSet<NodeId> {
 /// a log (a mean of exponentials): at the activations' width a small value
 /// next to a large one keeps only a few significant bits, and `1/sqrt` and
 /// `ln` turn their relative error into the output's error.
-pub const RSQRT_INPUT_EXTRA_BITS: u32 = 4;
+pub const RSQRT_LOG_INPUT_EXTRA_BITS: u32 = 4;
 
 /// True when `id` is read by a `rsqrt` or `log_scaled` function, directly
 /// or through data movement.
-fn feeds_rsqrt(g: &Graph, id: NodeId) -> bool {
+fn feeds_rsqrt_or_log(g: &Graph, id: NodeId) -> bool {
     g.users(id).into_iter().any(|(u, _)| match g.op(u) {
         Op::Function(zkc_ir::Function::Rsqrt { .. } | zkc_ir::Function::LogScaled { .. }) => true,
-        op if op.is_data_movement() => feeds_rsqrt(g, u),
+        op if op.is_data_movement() => feeds_rsqrt_or_log(g, u),
         _ => false,
     })
 }
 
 /// The signed bit width a node's value is clamped to: `--bits`, the output
-/// width for graph outputs, and [`RSQRT_INPUT_EXTRA_BITS`] more (at most 16,
+/// width for graph outputs, and [`RSQRT_LOG_INPUT_EXTRA_BITS`] more (at most 16,
 /// the widest table) for a value a reciprocal square root or a log reads.
 pub fn value_bits(cfg: &QuantConfig, fed: &BTreeSet<NodeId>, g: &Graph, id: NodeId) -> u32 {
     match g.op(id) {
         Op::Input { .. } => cfg.bits,
         _ if fed.contains(&id) => cfg.output_bits,
-        _ if feeds_rsqrt(g, id) => (cfg.bits + RSQRT_INPUT_EXTRA_BITS).min(16).max(cfg.bits),
+        _ if feeds_rsqrt_or_log(g, id) => (cfg.bits + RSQRT_LOG_INPUT_EXTRA_BITS)
+            .min(16)
+            .max(cfg.bits),
         _ => cfg.bits,
     }
 }

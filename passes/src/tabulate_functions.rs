@@ -2,11 +2,11 @@
 //!
 //! Identity: on an integer input `x` at `f_x` fractional bits that provably
 //! lies in `[lo, hi]` (bound analysis), `sigmoid`, `tanh`, `leaky_relu` and
-//! the functions of [`zkc_ir::Function`] (erf, GELU, rsqrt) are the finite
-//! maps `x -> round(f(x * 2^-f_x) * 2^f_y)` (clamped to the output's bits;
-//! entries that clamp are counted in a note), so they become a `table` with
-//! one entry per input value (at most 2^16 entries). The circuit checks a
-//! table by a lookup.
+//! the functions of [`zkc_ir::Function`] (erf, GELU, rsqrt, exp, log,
+//! float16 rounding) are the finite maps `x -> round(f(x * 2^-f_x) * 2^f_y)`
+//! (clamped to the output's bits; entries that clamp are counted in a
+//! note), so they become a `table` with one entry per input value (at most
+//! 2^16 entries). The circuit checks a table by a lookup.
 
 use zkc_fixed::quantize;
 use zkc_ir::{Graph, Op, Stage};
