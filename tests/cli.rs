@@ -596,12 +596,7 @@ fn reductions_over_any_axes() {
     let v = compile_and_run(&d, &m, &input);
     let want = [0.75, 0.25, 0.25];
     for key in ["float_outputs", "outputs"] {
-        let got: Vec<f64> = v[key][0]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|x| x.as_f64().unwrap())
-            .collect();
+        let got = first_output(&v, key);
         assert_eq!(got.len(), 3, "{key}: {got:?}");
         for (g, w) in got.iter().zip(want) {
             assert!((g - w).abs() < 0.02, "{key}: {got:?} is not {want:?}");
@@ -733,6 +728,16 @@ fn compile_and_run(d: &Path, m: &Path, input: &Path) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// Output 0 under `key` (`outputs` or `float_outputs`) of a `zkc run --json`.
+fn first_output(v: &serde_json::Value, key: &str) -> Vec<f64> {
+    v[key][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
+
 /// GatherND with constant indices, as ONNX defines it: with `batch_dims = 1`
 /// each batch takes its own index tuples (the spec's example: data
 /// `[[[0,1],[2,3]],[[4,5],[6,7]]]`, indices `[[1],[0]]` give
@@ -760,12 +765,7 @@ fn gather_nd_with_constant_indices() {
         let v = compile_and_run(&d, &m, &input);
         let want = [0.25, 0.375, 0.5, 0.625];
         for key in ["float_outputs", "outputs"] {
-            let got: Vec<f64> = v[key][0]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|x| x.as_f64().unwrap())
-                .collect();
+            let got = first_output(&v, key);
             assert_eq!(got, want, "{tag} {key}");
         }
     }

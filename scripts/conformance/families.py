@@ -34,7 +34,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import zlib
@@ -43,6 +42,8 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 from onnx import numpy_helper
+
+from node_tests import zkc  # runs `zkc ... --json`: (process, parsed stdout or None)
 
 ort.set_default_logger_severity(3)
 
@@ -81,14 +82,6 @@ def materialize(skeleton, exporter, work):
     else:
         onnx.save(m, path)
     return path, json.loads(m.doc_string)
-
-
-def zkc(binary, *args):
-    p = subprocess.run([binary, *args, "--json"], capture_output=True, text=True)
-    try:
-        return p, json.loads(p.stdout)
-    except ValueError:
-        return p, None
 
 
 def one_line(text, work):
