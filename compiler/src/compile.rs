@@ -116,9 +116,14 @@ pub fn assemble(model: &Path, float: Compiled, quant: QuantizedModel) -> Result<
     })
 }
 
-/// Writes the artifact directory for a compiled model (atomically).
-pub fn write_artifact(dir: &Path, a: &Artifact) -> Result<()> {
-    let files: Vec<(&str, Vec<u8>)> = vec![
+/// Writes the artifact directory for a compiled model (atomically). A
+/// model with private parts also gets a fresh salt (`secret.json`) and its
+/// commitment (`commitment.json`), returned.
+pub fn write_artifact(
+    dir: &Path,
+    a: &Artifact,
+) -> Result<Option<crate::commitment::CommitmentFile>> {
+    let mut files: Vec<(&str, Vec<u8>)> = vec![
         ("manifest.json", json_bytes(&a.manifest)?),
         ("report.json", json_bytes(&a.report)?),
         ("float.ir", print_graph_full(&a.float.graph)?.into_bytes()),
@@ -127,6 +132,13 @@ pub fn write_artifact(dir: &Path, a: &Artifact) -> Result<()> {
             print_graph_full(&a.quant.graph)?.into_bytes(),
         ),
     ];
+    let mut commitment = None;
+    if a.quant.graph.has_private() {
+        let (secret, c) = crate::commitment::new_files(&a.quant.graph, &a.quant.info.private)?;
+        files.push((crate::commitment::SECRET_FILE, json_bytes(&secret)?));
+        files.push((crate::commitment::COMMITMENT_FILE, json_bytes(&c)?));
+        commitment = Some(c);
+    }
     for (name, bytes) in &files {
         if bytes.len() as u64 > MAX_ARTIFACT_FILE_BYTES {
             return Err(DriverError::Artifact {
@@ -138,7 +150,8 @@ pub fn write_artifact(dir: &Path, a: &Artifact) -> Result<()> {
             });
         }
     }
-    write_dir_atomically(dir, &files)
+    write_dir_atomically(dir, &files)?;
+    Ok(commitment)
 }
 
 /// The IR after the import and after every pass (float, then

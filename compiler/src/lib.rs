@@ -4,6 +4,7 @@
 #![warn(missing_docs)]
 
 pub mod artifact;
+pub mod commitment;
 pub mod compile;
 pub mod data;
 pub mod evaluate;
@@ -11,6 +12,7 @@ pub mod experiment;
 pub mod model;
 pub mod plot;
 pub mod proving;
+pub mod publish;
 pub mod quantize;
 pub mod report;
 

@@ -37,15 +37,41 @@ struct QuantArgs {
     /// Seed of the synthetic calibration sample.
     #[arg(long, default_value_t = 1, value_name = "SEED")]
     seed: u64,
+    /// Parts kept private, comma-separated: `weights` (weights and biases
+    /// become advice cells bound to a public Poseidon commitment, written
+    /// to commitment.json; the verifying key then depends only on the
+    /// architecture and the scales) [default: everything public].
+    #[arg(long, value_name = "PARTS", value_delimiter = ',')]
+    private: Vec<PrivatePart>,
+}
+
+/// A part of the statement that can be kept private.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum PrivatePart {
+    /// Weights and biases.
+    Weights,
+    /// The model's input (not supported yet).
+    Input,
+    /// The model's output (not supported yet).
+    Output,
 }
 
 impl QuantArgs {
-    fn options(&self) -> QuantOptions {
-        QuantOptions {
-            cfg: QuantConfig::new(self.bits, self.weight_bits.unwrap_or(8), self.per_channel),
+    fn options(&self) -> anyhow::Result<QuantOptions> {
+        for part in [PrivatePart::Input, PrivatePart::Output] {
+            if self.private.contains(&part) {
+                anyhow::bail!(
+                    "--private {}: private inputs and outputs are not supported yet (only `weights`)",
+                    if part == PrivatePart::Input { "input" } else { "output" }
+                );
+            }
+        }
+        Ok(QuantOptions {
+            cfg: QuantConfig::new(self.bits, self.weight_bits.unwrap_or(8), self.per_channel)
+                .with_private_weights(self.private.contains(&PrivatePart::Weights)),
             calibration: self.calibration.clone(),
             seed: self.seed,
-        }
+        })
     }
 
     fn warn_if_synthetic(&self) {
@@ -134,9 +160,21 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write the verifier's bundle: manifest, published IR (no private
+    /// values), setup.json, vk.bin and commitment.json; never the salt.
+    Publish {
+        /// The artifact directory (after `zkc setup`).
+        dir: PathBuf,
+        /// The bundle directory to write.
+        #[arg(short, long, value_name = "BUNDLE")]
+        out: PathBuf,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
     /// Verify a proof; exit 0 and print the proven outputs only if it is valid.
     Verify {
-        /// The artifact directory (after `zkc setup`).
+        /// The artifact directory (after `zkc setup`) or a bundle from `zkc publish`.
         dir: PathBuf,
         /// The proof file.
         proof: PathBuf,
@@ -192,6 +230,7 @@ impl Command {
             | Command::Setup { json, .. }
             | Command::Prove { json, .. }
             | Command::Verify { json, .. }
+            | Command::Publish { json, .. }
             | Command::Experiment { json, .. } => *json,
         }
     }
@@ -270,8 +309,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             json,
         } => {
             let dir = out.unwrap_or_else(|| default_dir(&model));
-            let art = zkc::compile::compile(&model, &quant.options())?;
-            zkc::compile::write_artifact(&dir, &art)
+            let art = zkc::compile::compile(&model, &quant.options()?)?;
+            let commitment = zkc::compile::write_artifact(&dir, &art)
                 .with_context(|| format!("writing {}", dir.display()))?;
             quant.warn_if_synthetic();
             let r = &art.report;
@@ -279,7 +318,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 eprintln!("note: {n}");
             }
             if json {
-                println!("{}", serde_json::to_string(r)?);
+                let mut v = serde_json::to_value(r)?;
+                if let Some(c) = &commitment {
+                    v["commitment"] = c.commitment.clone().into();
+                }
+                println!("{v}");
             } else {
                 println!("compiled {} -> {}", model.display(), dir.display());
                 let ops: Vec<String> = r.ops.iter().map(|(k, v)| format!("{k} x{v}")).collect();
@@ -316,10 +359,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     q.calibration.source,
                     q.calibration.samples
                 );
+                if let Some(c) = &commitment {
+                    println!(
+                        "  private        {} ({} values) committed: {}",
+                        c.private.join(", "),
+                        c.values,
+                        c.commitment
+                    );
+                    println!(
+                        "                 commitment.json is public; secret.json holds the salt: keep it (and this directory) private"
+                    );
+                }
             }
         }
         Command::Inspect { model, pass, quant } => {
-            let stages = zkc::compile::inspect(&model, &quant.options())?;
+            let stages = zkc::compile::inspect(&model, &quant.options()?)?;
             if let Some(p) = &pass {
                 if !stages.iter().any(|(n, _)| n == p) {
                     let names: Vec<&str> = stages.iter().map(|(n, _)| n.as_str()).collect();
@@ -449,14 +503,29 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if json {
                 println!(
                     "{}",
-                    serde_json::json!({"valid": true, "outputs": f.outputs.iter().map(|o| &o.values).collect::<Vec<_>>(), "timings": t})
+                    serde_json::json!({"valid": true, "outputs": f.outputs.iter().map(|o| &o.values).collect::<Vec<_>>(), "commitment": f.commitment, "timings": t})
                 );
             } else {
                 println!(
                     "valid proof for {} (verified in {:.3} s)",
                     f.model, t.verify_s
                 );
+                if let Some(c) = &f.commitment {
+                    println!("  model committed as {c}");
+                }
                 print_outputs(&f);
+            }
+        }
+        Command::Publish { dir, out, json } => {
+            let p = zkc::publish::publish(&dir, &out)?;
+            if json {
+                println!("{}", serde_json::to_string(&p)?);
+            } else {
+                println!("published {} -> {}", dir.display(), out.display());
+                println!("  files          {}", p.files.join(", "));
+                if let Some(c) = &p.commitment {
+                    println!("  commitment     {c}");
+                }
             }
         }
         Command::Experiment {

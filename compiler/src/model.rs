@@ -36,7 +36,8 @@ pub struct Inference {
     pub int_run: zkc_runtime::IntRun,
 }
 
-fn load_graph(dir: &Path, file: &str, stage: Stage) -> Result<Graph> {
+/// Reads, parses and validates an IR file of an artifact.
+pub fn load_graph(dir: &Path, file: &str, stage: Stage) -> Result<Graph> {
     let bytes = read_artifact_file(dir, file)?;
     let art = |reason: String| DriverError::Artifact {
         path: dir.display().to_string(),

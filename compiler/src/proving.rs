@@ -63,6 +63,13 @@ pub struct ShapeInfo {
     pub max_lanes: usize,
     /// Table lanes.
     pub table_lanes: usize,
+    /// Commitment lanes (0 and absent for a public model).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub commit_lanes: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl From<CircuitShape> for ShapeInfo {
@@ -73,6 +80,7 @@ impl From<CircuitShape> for ShapeInfo {
             rescale_lanes: s.rescale_lanes,
             max_lanes: s.max_lanes,
             table_lanes: s.table_lanes,
+            commit_lanes: s.commit_lanes,
         }
     }
 }
@@ -109,6 +117,10 @@ pub struct ProofFile {
     pub inputs: Vec<PublicTensor>,
     /// Public outputs.
     pub outputs: Vec<PublicTensor>,
+    /// The commitment to the private parts (field element, hex; the last
+    /// public value), for a model with private parts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commitment: Option<String>,
     /// The proof (hex).
     pub proof: String,
 }
@@ -192,9 +204,9 @@ fn load_params(
 /// `zkc setup`: parameters, verifying key, `vk.bin` and `setup.json`
 /// (recording the digest of `quantized.ir` and the plan).
 pub fn setup(dir: &Path, cache: &Path, stage: &dyn Fn(&str)) -> Result<(SetupInfo, Timings)> {
-    let m = Model::load(dir)?;
-    let ir_digest = crate::artifact::quantized_ir_digest(dir)?;
-    let p = plan_of(&m.quant)?;
+    let (_, quant) = load_public(dir)?;
+    let ir_digest = public_ir_digest(dir, &quant)?;
+    let p = plan_of(&quant)?;
     let mut t = Timings::default();
     stage(&format!(
         "IPA parameters for k = {} (cached in {})",
@@ -204,7 +216,7 @@ pub fn setup(dir: &Path, cache: &Path, stage: &dyn Fn(&str)) -> Result<(SetupInf
     let params = load_params(p.k, cache, &mut t)?;
     stage("verifying key");
     let now = Instant::now();
-    let c = ModelCircuit::new(Arc::new(m.quant.clone()), Arc::new(p.clone()), None);
+    let c = ModelCircuit::new(Arc::new(quant), Arc::new(p.clone()), None);
     let vk = prover::verifying_key(&params, &c).map_err(circuit_err)?;
     t.vk_s = now.elapsed().as_secs_f64();
     let info = SetupInfo {
@@ -274,6 +286,7 @@ impl From<ShapeInfo> for CircuitShape {
             rescale_lanes: s.rescale_lanes,
             max_lanes: s.max_lanes,
             table_lanes: s.table_lanes,
+            commit_lanes: s.commit_lanes,
         }
     }
 }
@@ -284,7 +297,7 @@ impl From<ShapeInfo> for CircuitShape {
 /// `k` and the number of public values against that plan.
 fn read_setup(dir: &Path, g: &Graph) -> Result<(SetupInfo, Plan)> {
     let s = read_setup_file(dir)?;
-    if s.quantized_ir_digest != crate::artifact::quantized_ir_digest(dir)? {
+    if s.quantized_ir_digest != public_ir_digest(dir, g)? {
         return Err(art(
             dir,
             "setup.json was made for another quantized.ir (its digest differs): the key in it and in vk.bin is not this model's; run `zkc setup` again",
@@ -303,6 +316,12 @@ fn read_setup(dir: &Path, g: &Graph) -> Result<(SetupInfo, Plan)> {
         return Err(mismatch());
     }
     Ok((s, p))
+}
+
+/// Checks that `setup.json` of `dir` is the setup of the graph `g` (see
+/// [`read_setup`]).
+pub fn check_setup(dir: &Path, g: &Graph) -> Result<()> {
+    read_setup(dir, g).map(|_| ())
 }
 
 /// Loads the verifying key (for the shape in `setup.json`) and checks its
@@ -349,8 +368,25 @@ pub fn prove(
     let x = crate::data::read_input(input, &m.manifest.inputs)?;
     let (q_in, _) = m.quantize_inputs(&x)?;
     let run = zkc_runtime::run_int(&m.quant, &q_in)?;
-    let instance = instance_of(&m.quant, &run)
+    let mut instance = instance_of(&m.quant, &run)
         .ok_or_else(|| art(dir, "the trace lacks an input or output"))?;
+    // a private model: the salt from secret.json, and the commitment it
+    // gives, which must be the one published in commitment.json
+    let private = if m.quant.has_private() {
+        let salt = crate::commitment::read_salt(dir)?;
+        let (_, published) = crate::commitment::read_commitment(dir)?;
+        let c = zkc_circuit::commitment::commitment(&m.quant, salt).map_err(circuit_err)?;
+        if c != published {
+            return Err(art(
+                dir,
+                "the private values and salt do not give the commitment in commitment.json (the artifact was changed after `zkc compile`); recompile the model",
+            ));
+        }
+        instance.push(c);
+        Some((salt, c))
+    } else {
+        None
+    };
     let mut t = Timings::default();
     stage(&format!("IPA parameters for k = {}", p.k));
     let params = load_params(p.k, cache, &mut t)?;
@@ -361,7 +397,10 @@ pub fn prove(
     let now = Instant::now();
     let graph = Arc::new(m.quant.clone());
     let run = Arc::new(run);
-    let c = ModelCircuit::new(graph.clone(), Arc::new(p.clone()), Some(run.clone()));
+    let mut c = ModelCircuit::new(graph.clone(), Arc::new(p.clone()), Some(run.clone()));
+    if let Some((salt, _)) = private {
+        c = c.with_salt(salt);
+    }
     let pk = prover::proving_key(&params, vk, &c).map_err(circuit_err)?;
     t.pk_s = now.elapsed().as_secs_f64();
     stage("proof");
@@ -386,6 +425,7 @@ pub fn prove(
         k: p.k,
         inputs: tensors(&m.quant.inputs_list())?,
         outputs: tensors(m.quant.outputs())?,
+        commitment: private.map(|(_, c)| field::to_hex(c)),
         proof: proof.iter().map(|b| format!("{b:02x}")).collect(),
     };
     write_file_atomically(out, &crate::compile::json_bytes(&file)?)?;
@@ -472,19 +512,19 @@ pub fn verify(
     cache: &Path,
     recompute_key: bool,
 ) -> Result<(ProofFile, Timings)> {
-    let m = Model::load(dir)?;
+    let (manifest, quant) = load_public(dir)?;
     // setup.json must be this quantized.ir's (digest) and agree with its
     // plan; vk.bin must have setup.json's fingerprint (load_vk). Only a
     // vk.bin and setup.json both hand-made for this artifact get past these
     // checks, and `--recompute-key` catches those too.
-    let (s, p) = read_setup(dir, &m.quant)?;
+    let (s, p) = read_setup(dir, &quant)?;
     let f = read_proof(proof_path)?;
-    if f.model != m.manifest.model {
+    if f.model != manifest.model {
         return Err(bad_proof(
             proof_path,
             format!(
                 "the proof is for another model ({:?}), this artifact is {:?}",
-                f.model, m.manifest.model
+                f.model, manifest.model
             ),
         ));
     }
@@ -504,14 +544,35 @@ pub fn verify(
             "the proof's k does not match the model",
         ));
     }
-    let inst = decode_public(proof_path, &m.quant, &f)?;
+    let mut inst = decode_public(proof_path, &quant, &f)?;
+    // the commitment: the published one (commitment.json), which the
+    // proof must carry; a public model has none
+    match (quant.has_private(), &f.commitment) {
+        (true, claimed) => {
+            let (_, c) = crate::commitment::read_commitment(dir)?;
+            if claimed.as_deref().and_then(field::from_hex) != Some(c) {
+                return Err(bad_proof(
+                    proof_path,
+                    "the proof is not for the committed model (its commitment is not the one in commitment.json)",
+                ));
+            }
+            inst.push(c);
+        }
+        (false, Some(_)) => {
+            return Err(bad_proof(
+                proof_path,
+                "the proof carries a commitment, but this model has no private parts",
+            ))
+        }
+        (false, None) => {}
+    }
     let proof =
         decode_hex(&f.proof).ok_or_else(|| bad_proof(proof_path, "the proof is not hex"))?;
     let mut t = Timings::default();
     let params = load_params(s.k, cache, &mut t)?;
     let now = Instant::now();
     let vk = if recompute_key {
-        let c = ModelCircuit::new(Arc::new(m.quant.clone()), Arc::new(p), None);
+        let c = ModelCircuit::new(Arc::new(quant), Arc::new(p), None);
         let vk = prover::verifying_key(&params, &c).map_err(circuit_err)?;
         if prover::fingerprint(&vk) != s.fingerprint {
             return Err(art(
@@ -529,6 +590,29 @@ pub fn verify(
         .map_err(|e| bad_proof(proof_path, format!("the proof does not verify ({e})")))?;
     t.verify_s = now.elapsed().as_secs_f64();
     Ok((f, t))
+}
+
+/// The manifest and the quantized graph of an artifact or a published
+/// bundle (all `setup`, `verify` and `publish` read; no float graph, and in
+/// a bundle no private value).
+pub fn load_public(dir: &Path) -> Result<(crate::artifact::Manifest, Graph)> {
+    let manifest = crate::artifact::read_manifest(dir)?;
+    let quant = crate::model::load_graph(dir, "quantized.ir", zkc_ir::Stage::Quantized)?;
+    Ok((manifest, quant))
+}
+
+/// The digest `setup.json` records, of the quantized program `g` read
+/// from `dir`: for a public model, of its `quantized.ir` file as it is
+/// (any change to the file is refused); for a model with private parts, of
+/// the IR as published (every private value hidden), so its key and bundle
+/// do not depend on the values, which the commitment binds instead.
+pub fn public_ir_digest(dir: &Path, g: &Graph) -> Result<String> {
+    if !g.has_private() {
+        return crate::artifact::quantized_ir_digest(dir);
+    }
+    Ok(crate::artifact::ir_digest_of_bytes(
+        zkc_ir::print_graph_public(g)?.as_bytes(),
+    ))
 }
 
 fn short(s: &str) -> &str {

@@ -60,6 +60,10 @@ pub struct QuantInfo {
     pub per_channel: bool,
     /// Calibration.
     pub calibration: CalibrationInfo,
+    /// The private parts (`weights`): committed, not in the verifying key
+    /// (absent for a public model).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub private: Vec<String>,
 }
 
 /// A quantized graph and how it was made.
@@ -106,6 +110,11 @@ pub fn quantize(
                 source,
                 seed,
                 samples: n,
+            },
+            private: if opts.cfg.private_weights {
+                vec!["weights".into()]
+            } else {
+                vec![]
             },
         },
         passes: crate::report::pass_lines(&reports),

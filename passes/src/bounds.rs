@@ -5,6 +5,12 @@
 //! Every element of a value is assumed to range independently over its
 //! interval, so the bound of a dot product is the exact worst case
 //! `bias + sum over taps of max(w*lo, w*hi)` (and the same with `min`).
+//! A private parameter's elements range independently over its declared
+//! `[lo, hi]` (never its values), so a dot product with private weights is
+//! bounded by `bias + sum over taps of max(lo*xlo, lo*xhi, hi*xlo, hi*xhi)`
+//! (likewise with `min`), again exact for independent elements, and every
+//! bound holds for any values in the declared ranges: it depends on the
+//! ranges only, never on the private values.
 //! Ops not lowered yet (and arithmetic nodes whose rescale has not been
 //! inserted) are bounded by their value's bit range, which the lowering
 //! will clamp to, so the analysis is sound at every stage.
@@ -13,7 +19,7 @@ use std::collections::HashMap;
 
 use num_bigint::BigInt;
 use num_integer::Integer;
-use num_traits::{One, Zero};
+use num_traits::{One, Signed, Zero};
 use zkc_ir::{geometry, Graph, NodeId, Op};
 
 use crate::quant_config::range_of;
@@ -46,35 +52,109 @@ pub(crate) fn round_shift_big(x: &BigInt, s: i32) -> BigInt {
     (x + half).div_floor(&d)
 }
 
-/// Bounds of a dot-product op (conv, conv_transpose, gemm) with integer
-/// weights and bias, for an input interval.
-fn dot_bounds(d: &geometry::DotProducts, x: &Iv, w: &[i64], b: &[i64]) -> Iv {
-    let mut lo: Option<BigInt> = None;
-    let mut hi: Option<BigInt> = None;
-    for o in 0..d.len() {
-        let mut l = BigInt::from(b[d.bias_index[o] as usize]);
-        let mut h = l.clone();
-        // Sum positive and negative weights separately: exact and fast.
-        let (mut pos, mut neg) = (0i128, 0i128);
-        for &(_, wi) in d.taps_of(o) {
-            let wv = i128::from(w[wi as usize]);
-            if wv > 0 {
-                pos += wv;
-            } else {
-                neg += wv;
-            }
-        }
-        let (pos, neg) = (BigInt::from(pos), BigInt::from(neg));
-        l += &pos * &x.0 + &neg * &x.1;
-        h += &pos * &x.1 + &neg * &x.0;
-        lo = Some(lo.map_or(l.clone(), |v| v.min(l)));
-        hi = Some(hi.map_or(h.clone(), |v| v.max(h)));
-    }
-    (lo.unwrap_or_default(), hi.unwrap_or_default())
+/// A parameter input (weights, bias, scale, shift) as the analysis sees
+/// it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Param<'a> {
+    /// A constant: every element's exact value.
+    Values(&'a [i64]),
+    /// A private parameter: every element anywhere in `[lo, hi]`,
+    /// independently of the others.
+    Range(i64, i64),
 }
 
-fn const_i64(g: &Graph, id: NodeId) -> Option<&[i64]> {
-    g.const_tensor(id).and_then(|t| t.as_i64())
+impl Param<'_> {
+    /// The interval of element `i` (`None` past the end of a constant).
+    fn at(&self, i: usize) -> Option<Iv> {
+        match self {
+            Param::Values(v) => v.get(i).map(|&x| iv(x, x)),
+            Param::Range(lo, hi) => Some(iv(*lo, *hi)),
+        }
+    }
+}
+
+/// The parameter held by `id`: an integer constant or a private parameter.
+pub(crate) fn param(g: &Graph, id: NodeId) -> Option<Param<'_>> {
+    match g.op(id) {
+        Op::Const(t) => t.as_i64().map(Param::Values),
+        Op::Private(p) => Some(Param::Range(p.lo, p.hi)),
+        _ => None,
+    }
+}
+
+/// The interval of every output's dot product without its bias, for an
+/// input interval `x`: exact (positive and negative weights summed apart)
+/// for constant weights, `taps * [lo, hi] * x` for private ones.
+fn unbiased_dots(d: &geometry::DotProducts, x: &Iv, w: Param<'_>) -> Option<Vec<Iv>> {
+    let mut out = Vec::with_capacity(d.len());
+    match w {
+        Param::Values(w) => {
+            for o in 0..d.len() {
+                // Sum positive and negative weights separately: exact and fast.
+                let (mut pos, mut neg) = (0i128, 0i128);
+                for &(_, wi) in d.taps_of(o) {
+                    let wv = i128::from(*w.get(wi as usize)?);
+                    if wv > 0 {
+                        pos += wv;
+                    } else {
+                        neg += wv;
+                    }
+                }
+                let (pos, neg) = (BigInt::from(pos), BigInt::from(neg));
+                out.push((&pos * &x.0 + &neg * &x.1, &pos * &x.1 + &neg * &x.0));
+            }
+        }
+        Param::Range(lo, hi) => {
+            // every tap's product lies in `p`, each weight independently
+            let p = mul_iv(x, &iv(lo, hi));
+            for o in 0..d.len() {
+                let n = BigInt::from(d.taps_of(o).len());
+                out.push((&n * &p.0, &n * &p.1));
+            }
+        }
+    }
+    Some(out)
+}
+
+/// Bounds of a dot-product op (conv, conv_transpose, gemm) with integer
+/// weights and bias (constant or private), for an input interval.
+fn dot_bounds(d: &geometry::DotProducts, x: &Iv, w: Param<'_>, b: Param<'_>) -> Option<Iv> {
+    let mut acc: Option<Iv> = None;
+    for (o, (l, h)) in unbiased_dots(d, x, w)?.into_iter().enumerate() {
+        let (bl, bh) = b.at(d.bias_index[o] as usize)?;
+        let r = (l + bl, h + bh);
+        acc = Some(acc.map_or(r.clone(), |a| union(&a, &r)));
+    }
+    Some(acc.unwrap_or_default())
+}
+
+/// The per-channel products `x * scale[c]` of a scale_shift (without the
+/// shift), for an input interval `x`.
+fn scaled(x: &Iv, s: Param<'_>, channels: usize) -> Option<Vec<Iv>> {
+    (0..channels).map(|c| Some(mul_iv(x, &s.at(c)?))).collect()
+}
+
+/// The largest magnitude of a dot product without its bias (or of a
+/// scale_shift's `x * scale`) over every output of the conv,
+/// conv_transpose, gemm or scale_shift `id`, when its input lies in `x`
+/// and its weights are constants or private parameters; `None` for other
+/// nodes. For private weights it depends only on their declared range.
+pub(crate) fn unbiased_magnitude(g: &Graph, id: NodeId, x: &Iv) -> Option<BigInt> {
+    let ins = g.inputs(id);
+    let w = param(g, *ins.get(1)?)?;
+    let ivs = match g.op(id) {
+        Op::ScaleShift { .. } => scaled(x, w, g.shape(ins[1]).first().copied().unwrap_or(0))?,
+        op => {
+            let d = geometry::dot_products(op, g.shape(ins[0]), g.shape(ins[1]), g.shape(id))?;
+            unbiased_dots(&d, x, w)?
+        }
+    };
+    Some(
+        ivs.iter()
+            .map(|(l, h)| l.abs().max(h.abs()))
+            .max()
+            .unwrap_or_default(),
+    )
 }
 
 /// The interval of every value of `g` that the analysis can bound, given
@@ -90,7 +170,9 @@ pub(crate) fn compute_bounds(g: &Graph, bits_of: &dyn Fn(NodeId) -> u32) -> Hash
     out
 }
 
-fn bound_of(
+/// The interval of `id` given the intervals `known` of its inputs (the
+/// step [`compute_bounds`] takes per node, in topological order).
+pub(crate) fn bound_of(
     g: &Graph,
     id: NodeId,
     known: &HashMap<NodeId, Iv>,
@@ -115,17 +197,19 @@ fn bound_of(
             let hi = v.iter().max().copied().unwrap_or(0);
             Some(iv(lo, hi))
         }
+        Op::Private(p) => Some(iv(p.lo, p.hi)),
         Op::Conv { .. } | Op::ConvTranspose { .. } | Op::Gemm { .. } => {
-            let (x, w, b) = (get(0)?, const_i64(g, ins[1])?, const_i64(g, ins[2])?);
+            let (x, w, b) = (get(0)?, param(g, ins[1])?, param(g, ins[2])?);
             let d = geometry::dot_products(op, g.shape(ins[0]), g.shape(ins[1]), g.shape(id))?;
-            Some(dot_bounds(&d, x, w, b))
+            dot_bounds(&d, x, w, b)
         }
         Op::ScaleShift { .. } => {
-            let (x, s, t) = (get(0)?, const_i64(g, ins[1])?, const_i64(g, ins[2])?);
+            let (x, s, t) = (get(0)?, param(g, ins[1])?, param(g, ins[2])?);
+            let channels = g.shape(ins[1]).first().copied().unwrap_or(0);
             let mut acc: Option<Iv> = None;
-            for c in 0..s.len() {
-                let p = mul_iv(x, &iv(s[c], s[c]));
-                let r = (p.0 + t[c], p.1 + t[c]);
+            for (c, p) in scaled(x, s, channels)?.into_iter().enumerate() {
+                let (tl, th) = t.at(c)?;
+                let r = (p.0 + tl, p.1 + th);
                 acc = Some(acc.map_or(r.clone(), |a| union(&a, &r)));
             }
             acc

@@ -15,6 +15,7 @@ pub mod fuse_activations;
 pub mod insert_rescales;
 pub mod lower_divisions;
 mod pipeline;
+pub mod privatize_weights;
 pub mod quant_config;
 pub mod quantize_graph;
 pub mod remove_dead;

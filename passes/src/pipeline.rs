@@ -61,20 +61,34 @@ impl Pipeline {
 
     /// The quantization pipeline (run on the output of [`Pipeline::float`]
     /// with the calibration of that graph): power-of-two quantization,
-    /// requantization as rounding shifts, divisions as fixed-point
-    /// multiplications, tables for smooth functions, dead-node removal and
-    /// bound analysis. Its output is a valid [`zkc_ir::Stage::Quantized`] graph.
+    /// requantization as rounding shifts, with
+    /// [`crate::QuantConfig::private_weights`] the weights made private
+    /// parameters, divisions as fixed-point multiplications, tables for
+    /// smooth functions, dead-node removal and bound analysis. Its output is
+    /// a valid [`zkc_ir::Stage::Quantized`] graph.
+    ///
+    /// `privatize_weights` runs before the passes that choose multipliers
+    /// and tables from bounds (`lower_divisions`, `tabulate_functions`), so
+    /// that those, like every recorded bound, follow from the weights'
+    /// declared ranges and never from their values.
     pub fn quantize(cfg: crate::QuantConfig, cal: crate::Calibration) -> Self {
-        Pipeline::new(vec![
+        let private = cfg
+            .private_weights
+            .then(|| crate::privatize_weights::PrivatizeWeights::new(cfg.clone()));
+        let mut passes: Vec<Box<dyn Pass>> = vec![
             Box::new(crate::quantize_graph::QuantizeGraph::new(cfg.clone(), cal)),
             Box::new(crate::insert_rescales::InsertRescales { cfg: cfg.clone() }),
-            Box::new(crate::lower_divisions::LowerDivisions::new(cfg.clone())),
-            Box::new(crate::tabulate_functions::TabulateFunctions::new(
-                cfg.clone(),
-            )),
-            Box::new(crate::remove_dead::QuantizedRemoveDead),
-            Box::new(crate::analyze_bounds::AnalyzeBounds { cfg }),
-        ])
+        ];
+        passes.extend(private.map(|p| Box::new(p) as Box<dyn Pass>));
+        passes.push(Box::new(crate::lower_divisions::LowerDivisions::new(
+            cfg.clone(),
+        )));
+        passes.push(Box::new(crate::tabulate_functions::TabulateFunctions::new(
+            cfg.clone(),
+        )));
+        passes.push(Box::new(crate::remove_dead::QuantizedRemoveDead));
+        passes.push(Box::new(crate::analyze_bounds::AnalyzeBounds { cfg }));
+        Pipeline::new(passes)
     }
 
     /// The passes, in order (to run or inspect them one by one).

@@ -28,6 +28,10 @@ pub struct QuantConfig {
     pub output_bits: u32,
     /// One weight scale per output channel instead of per tensor.
     pub per_channel: bool,
+    /// Weights, biases and constant operands become private parameters
+    /// (`zkc compile --private weights`; see
+    /// [`crate::privatize_weights`]). Not supported with `per_channel`.
+    pub private_weights: bool,
 }
 
 impl Default for QuantConfig {
@@ -45,11 +49,25 @@ impl QuantConfig {
             weight_bits,
             output_bits: bits.max(16),
             per_channel,
+            private_weights: false,
         }
     }
 
-    /// Checks the documented ranges.
+    /// The same settings with [`QuantConfig::private_weights`] set to `on`.
+    pub fn with_private_weights(mut self, on: bool) -> Self {
+        self.private_weights = on;
+        self
+    }
+
+    /// Checks the documented ranges, and that per-channel weights are not
+    /// asked for together with private weights.
     pub fn check(&self) -> Result<(), PassError> {
+        if self.per_channel && self.private_weights {
+            return Err(PassError::Unsupported {
+                pass: "quantize_graph",
+                msg: PER_CHANNEL_PRIVATE.into(),
+            });
+        }
         for (what, b) in [("--bits", self.bits), ("--weight-bits", self.weight_bits)] {
             if !(4..=16).contains(&b) {
                 return Err(PassError::Unsupported {
@@ -61,6 +79,12 @@ impl QuantConfig {
         Ok(())
     }
 }
+
+/// Why per-channel weights and private weights cannot be combined (yet):
+/// per-channel weights are stored shifted to the finest channel's scale, so
+/// they do not lie in the `--weight-bits` range a private weight declares.
+pub(crate) const PER_CHANNEL_PRIVATE: &str =
+    "per-channel weights are not supported with --private weights yet";
 
 /// Nodes whose value is a graph output, directly or through data-movement
 /// ops only; these get [`QuantConfig::output_bits`].

@@ -414,7 +414,7 @@ impl Pass for QuantizeGraph {
                         "batch_norm ({name}) has non-constant parameters"
                     )));
                 }
-                Op::SumPool { .. } | Op::Rescale { .. } | Op::Table { .. } => {
+                Op::SumPool { .. } | Op::Rescale { .. } | Op::Table { .. } | Op::Private(_) => {
                     return Err(err(format!("{} ({name}) is already quantized", op.kind())));
                 }
             };

@@ -26,9 +26,9 @@ type Result<T> = std::result::Result<T, RuntimeError>;
 /// assumed finite ([`run_float`] guarantees it).
 ///
 /// Errors: `Input` (graph inputs are supplied by [`run_float`]), the
-/// integer-only `Rescale` and `Table`, division by zero, a max/avg pool
-/// window lying entirely in the padding, BatchNorm with `var + epsilon <= 0`,
-/// and any contract violation.
+/// integer-only `Rescale`, `Table` and `Private`, division by zero, a
+/// max/avg pool window lying entirely in the padding, BatchNorm with
+/// `var + epsilon <= 0`, and any contract violation.
 pub fn eval_op_f32(
     op: &Op,
     inputs: &[&[f32]],
@@ -49,6 +49,13 @@ pub fn eval_op_f32(
             return Err(RuntimeError::Unsupported {
                 kind: op.kind(),
                 reason: "integer-only op in the float interpreter; use the integer runtime".into(),
+            })
+        }
+        Op::Private(_) => {
+            return Err(RuntimeError::Unsupported {
+                kind: op.kind(),
+                reason: "a private parameter belongs to a quantized graph; use the integer runtime"
+                    .into(),
             })
         }
         Op::Const(t) => t.to_f32(),

@@ -6,7 +6,7 @@
 
 use num_bigint::Sign;
 use zkc_ir::geometry;
-use zkc_ir::{numel, Bound, DType, Graph, Op, TensorData};
+use zkc_ir::{numel, Bound, DType, Graph, Op, Private, TensorData};
 
 use crate::contract::{check_contract, check_graph_and_inputs};
 use crate::error::RuntimeError;
@@ -70,9 +70,12 @@ fn refusal(op: &Op) -> Option<RuntimeError> {
 ///   left shift past `i128` is [`RuntimeError::Overflow`].
 /// - `Table`: `values[x - lo]`; an `x` the table does not cover is
 ///   [`RuntimeError::TableRange`].
+/// - `Private`: its values, each of which must lie in its declared range
+///   ([`RuntimeError::InvalidOp`] otherwise).
 ///
 /// Errors ([`RuntimeError::Unsupported`]): `Input` (supplied by [`run_int`]),
-/// float-only ops and fused activations, and float constants.
+/// float-only ops and fused activations, float constants, and a `Private`
+/// without values (a published graph, which cannot be run).
 pub fn eval_op_i64(
     op: &Op,
     inputs: &[&[i64]],
@@ -102,6 +105,7 @@ pub fn eval_op_i64(
                 reason: "float-only op in the integer runtime".into(),
             }))
         }
+        Op::Private(p) => exact(private_values(p, "")?),
         Op::Const(t) => match t.data() {
             TensorData::I64(v) => exact(v.clone()),
             TensorData::F32(_) => {
@@ -203,6 +207,39 @@ pub fn eval_op_i64(
     })
 }
 
+/// The values of a private parameter (`name` names it in errors): its
+/// integer values, each inside its declared range; a redacted parameter (a
+/// published graph) has none to run with.
+fn private_values(p: &Private, name: &str) -> Result<Vec<i64>> {
+    let what = if name.is_empty() {
+        "private parameter".to_string()
+    } else {
+        format!("private parameter {name}")
+    };
+    let unsupported = |reason: String| RuntimeError::Unsupported {
+        kind: "private",
+        reason,
+    };
+    let t = p.values.as_ref().ok_or_else(|| {
+        unsupported(format!(
+            "{what} has no values (a published graph cannot be run)"
+        ))
+    })?;
+    let v = t
+        .as_i64()
+        .ok_or_else(|| unsupported(format!("{what} holds float values")))?;
+    if let Some(i) = v.iter().position(|x| !(p.lo..=p.hi).contains(x)) {
+        return Err(RuntimeError::InvalidOp {
+            kind: "private",
+            msg: format!(
+                "{what}: element {i} is {}, outside its declared range [{}, {}]",
+                v[i], p.lo, p.hi
+            ),
+        });
+    }
+    Ok(v.to_vec())
+}
+
 /// The part of `b` inside the `i64` range, or `None` when it has none.
 fn bound_in_i64(b: &Bound) -> Option<(i64, i64)> {
     let lo = match i64::try_from(&b.lo) {
@@ -283,7 +320,14 @@ pub fn run_int(g: &Graph, inputs: &[Vec<i64>]) -> Result<IntRun> {
             },
             op => {
                 let (values, shapes) = run.operands(&g.inputs(id));
-                eval_op_i64(op, &values, &shapes, &node.ty.shape).map_err(at)?
+                match op {
+                    // as eval_op_i64, with the parameter's name in errors
+                    Op::Private(p) => check_contract(op, &values, &shapes, &node.ty.shape)
+                        .and_then(|()| private_values(p, &node.name))
+                        .map(|values| IntValue { values, clamped: 0 }),
+                    _ => eval_op_i64(op, &values, &shapes, &node.ty.shape),
+                }
+                .map_err(at)?
             }
         };
         run.push(id, node.ty.shape.clone(), value.values, value.clamped);

@@ -352,6 +352,7 @@ pub fn movement_map(op: &Op, ins: &[&[usize]], y: &[usize]) -> Result<Vec<Source
         }
         Op::Input { .. }
         | Op::Const(_)
+        | Op::Private(_)
         | Op::Conv { .. }
         | Op::ConvTranspose { .. }
         | Op::Gemm { .. }

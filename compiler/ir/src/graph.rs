@@ -11,7 +11,7 @@ use petgraph::stable_graph::{NodeIndex, StableDiGraph};
 use petgraph::visit::EdgeRef;
 use petgraph::Direction;
 
-use crate::op::Op;
+use crate::op::{Op, Private};
 use crate::tensor::{Shape, Tensor};
 use crate::IrError;
 
@@ -257,12 +257,57 @@ impl Graph {
         &self.g[id.ix()].ty.shape
     }
 
-    /// The tensor of a `Const` node.
+    /// The tensor of a `Const` node (`None` for every other node, including
+    /// a `Private` one: its values are not a constant of the program).
     pub fn const_tensor(&self, id: NodeId) -> Option<&Tensor> {
         match &self.g[id.ix()].op {
             Op::Const(t) => Some(t),
             _ => None,
         }
+    }
+
+    /// The parameter of a `Private` node (its declared range, and its
+    /// values unless redacted).
+    pub fn private(&self, id: NodeId) -> Option<&Private> {
+        match &self.g[id.ix()].op {
+            Op::Private(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// The values of a `Private` node, when the graph still holds them
+    /// (`None` for other nodes and for a redacted, published graph).
+    pub fn private_values(&self, id: NodeId) -> Option<&Tensor> {
+        self.private(id).and_then(|p| p.values.as_ref())
+    }
+
+    /// True when some node is a `Private` parameter.
+    pub fn has_private(&self) -> bool {
+        self.g
+            .node_weights()
+            .any(|n| matches!(n.op, Op::Private(_)))
+    }
+
+    /// The `Private` nodes in [`Graph::topo_order`] (the order the text form
+    /// numbers them in). Fails on a cycle.
+    pub fn private_ids(&self) -> Result<Vec<NodeId>, IrError> {
+        Ok(self
+            .topo_order()?
+            .into_iter()
+            .filter(|&id| matches!(self.op(id), Op::Private(_)))
+            .collect())
+    }
+
+    /// Drops the values of every `Private` node (keeping shapes and declared
+    /// ranges), as in a published graph; returns how many held values.
+    pub fn redact_private(&mut self) -> usize {
+        let mut n = 0;
+        for node in self.g.node_weights_mut() {
+            if let Op::Private(p) = &mut node.op {
+                n += usize::from(p.values.take().is_some());
+            }
+        }
+        n
     }
 
     /// The node's inputs in slot order.

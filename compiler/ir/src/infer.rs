@@ -9,7 +9,8 @@ impl Op {
     /// The output shape for the given input shapes, or why they are invalid.
     ///
     /// `Input` and `Reshape` take their shape from the node (`declared`), which
-    /// is checked for element count only.
+    /// is checked for element count only; so does a `Private` without values
+    /// (one with values has their shape, as a `Const` has its tensor's).
     pub fn infer_shape(&self, ins: &[&[usize]], declared: &[usize]) -> Result<Shape, IrError> {
         let (lo, hi) = self.arity();
         if ins.len() < lo || ins.len() > hi {
@@ -23,6 +24,10 @@ impl Op {
         let shape = match self {
             Op::Input { .. } => declared.to_vec(),
             Op::Const(t) => t.shape().to_vec(),
+            Op::Private(p) => match &p.values {
+                Some(t) => t.shape().to_vec(),
+                None => declared.to_vec(),
+            },
             Op::Conv { window, groups, .. } => {
                 let (x, w, b) = (ins[0], ins[1], ins[2]);
                 let nd = window.rank();

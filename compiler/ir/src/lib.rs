@@ -5,7 +5,9 @@
 //! range). Every [`Op`] documents its exact semantics; [`geometry`] computes
 //! the index maps every interpreter and the circuit share. [`validate`]
 //! checks a graph, [`print_graph`] writes the deterministic text form that
-//! snapshots compare and [`parse_graph`] reads it back.
+//! snapshots compare and [`parse_graph`] reads it back. A quantized graph
+//! may hold [`Private`] parameters (values known to the prover only);
+//! [`print_graph_public`] writes its published form, without their values.
 
 #![warn(missing_docs)]
 
@@ -21,9 +23,9 @@ mod validate;
 
 pub use function::Function;
 pub use graph::{Bound, DType, Graph, Node, NodeId, ValueType};
-pub use op::{Clamp, Op, Window};
+pub use op::{Clamp, Op, Private, Window};
 pub use parse::parse_graph;
-pub use print::{print_graph, print_graph_full, type_text, INLINE_CONST_LIMIT};
+pub use print::{print_graph, print_graph_full, print_graph_public, type_text, INLINE_CONST_LIMIT};
 pub use tensor::{
     broadcast_index_map, broadcast_shapes, checked_numel, numel, strides, Shape, Tensor,
     TensorData, MAX_TENSOR_ELEMENTS,

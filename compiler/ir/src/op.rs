@@ -138,6 +138,21 @@ impl Clamp {
     }
 }
 
+/// A private parameter: its values (absent once redacted for publication)
+/// and the declared range of every element, which is public and is what
+/// bound analysis uses, so a circuit planned from it does not depend on
+/// the values.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Private {
+    /// The values (an integer tensor of the node's shape), or `None` in a
+    /// published graph.
+    pub values: Option<Tensor>,
+    /// Smallest allowed element.
+    pub lo: i64,
+    /// Largest allowed element.
+    pub hi: i64,
+}
+
 /// The operations. Inputs are listed per variant in order.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Op {
@@ -148,6 +163,16 @@ pub enum Op {
     },
     /// A constant tensor; no inputs.
     Const(Tensor),
+    /// A private parameter of a quantized graph (`zkc compile --private
+    /// weights`): an integer tensor the prover knows and commits to, whose
+    /// every element lies in the declared `[lo, hi]`. The circuit holds it
+    /// in advice cells, range-checks each element to `[lo, hi]` and binds
+    /// them all to a public commitment; the verifier sees only the shape
+    /// and the range. No inputs. In a published graph `values` is `None`.
+    /// Quantized graphs only; its shape is the node's declared shape. It is
+    /// not a constant: [`crate::Graph::const_tensor`] returns `None` for it
+    /// (passes must not read its values), [`crate::Graph::private`] gives it.
+    Private(Private),
     /// Grouped N-d convolution (cross-correlation), inputs `x [N,C,*S]`,
     /// `w [M, C/groups, *K]`, `b [M]`:
     /// `y[n,m,o] = b[m] + sum_{c,k} x[n, g*C/groups + c, o*stride + k*dilation - pad_begin] * w[m,c,k]`
@@ -335,6 +360,7 @@ impl Op {
         match self {
             Op::Input { .. } => "input",
             Op::Const(_) => "const",
+            Op::Private(_) => "private",
             Op::Conv { .. } => "conv",
             Op::ConvTranspose { .. } => "conv_transpose",
             Op::Gemm { .. } => "gemm",
@@ -369,7 +395,7 @@ impl Op {
     /// The accepted number of inputs, as an inclusive range.
     pub fn arity(&self) -> (usize, usize) {
         match self {
-            Op::Input { .. } | Op::Const(_) => (0, 0),
+            Op::Input { .. } | Op::Const(_) | Op::Private(_) => (0, 0),
             Op::Conv { .. } | Op::ConvTranspose { .. } | Op::Gemm { .. } => (3, 3),
             Op::BatchNorm { .. } => (5, 5),
             Op::ScaleShift { .. } => (3, 3),
@@ -428,13 +454,14 @@ impl Op {
             | Op::Slice { .. }
             | Op::Gather { .. }
             | Op::Resize { .. } => false,
-            Op::Rescale { .. } | Op::Table { .. } => false,
+            Op::Private(_) | Op::Rescale { .. } | Op::Table { .. } => false,
         }
     }
 
-    /// True for ops that only exist in quantized graphs.
+    /// True for ops that only exist in quantized graphs (including private
+    /// parameters, which quantization creates).
     pub fn is_int_only(&self) -> bool {
-        matches!(self, Op::Rescale { .. } | Op::Table { .. })
+        matches!(self, Op::Private(_) | Op::Rescale { .. } | Op::Table { .. })
     }
 
     /// True for ops that only move or select elements (no arithmetic).
@@ -462,6 +489,7 @@ impl Op {
             | Op::Sub { act } => Some(act),
             Op::Input { .. }
             | Op::Const(_)
+            | Op::Private(_)
             | Op::BatchNorm { .. }
             | Op::Mul
             | Op::Div
@@ -498,6 +526,7 @@ impl Op {
             | Op::Sub { act } => Some(act),
             Op::Input { .. }
             | Op::Const(_)
+            | Op::Private(_)
             | Op::BatchNorm { .. }
             | Op::Mul
             | Op::Div

@@ -3,7 +3,8 @@
 //!
 //! The parser checks syntax and references only; run [`crate::validate`] on
 //! the result to check shapes and types. Constants printed as a digest cannot
-//! be parsed back (their values are not in the text).
+//! be parsed back (their values are not in the text); a private parameter
+//! printed `hidden` parses back without values.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -11,7 +12,8 @@ use num_bigint::BigInt;
 
 use crate::function::Function;
 use crate::graph::{Bound, DType, Graph, NodeId, ValueType};
-use crate::op::{Clamp, Op, Window};
+use crate::op::{Clamp, Op, Private, Window};
+use crate::print::HIDDEN;
 use crate::tensor::{checked_numel, Tensor, MAX_TENSOR_ELEMENTS};
 use crate::IrError;
 
@@ -355,6 +357,22 @@ fn parse_body(
                 DType::Int { .. } => Tensor::i64(ty.shape.clone(), number_list(lit, ln, n)?)?,
             };
             Op::Const(t)
+        }
+        "private" => {
+            let lit = positional
+                .first()
+                .ok_or_else(|| perr(ln, "private needs values or `hidden`"))?;
+            let values = if lit == HIDDEN {
+                None
+            } else {
+                let n = checked_numel(&ty.shape)?;
+                Some(Tensor::i64(ty.shape.clone(), number_list(lit, ln, n)?)?)
+            };
+            Op::Private(Private {
+                values,
+                lo: get("lo")?.i64(ln)?,
+                hi: get("hi")?.i64(ln)?,
+            })
         }
         "conv" => Op::Conv {
             window: window()?,

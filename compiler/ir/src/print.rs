@@ -10,6 +10,14 @@
 //!
 //! Constants with at most [`INLINE_CONST_LIMIT`] elements print their values;
 //! larger ones print a digest (`#0123456789abcdef`), which the parser refuses.
+//! A private parameter prints like a constant followed by its declared
+//! range, or `hidden` in place of its values when they are redacted (always
+//! in [`print_graph_public`]):
+//!
+//! ```text
+//! %1 = private [1,-2,3] lo=-128 hi=127 : q7[3] in [-128,127] # fc.weight
+//! %1 = private hidden lo=-128 hi=127 : q7[3] in [-128,127] # fc.weight
+//! ```
 
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -23,18 +31,33 @@ use crate::IrError;
 /// Constants up to this many elements are printed in full.
 pub const INLINE_CONST_LIMIT: usize = 16;
 
+/// What a private parameter without (or with redacted) values prints in
+/// place of them.
+pub(crate) const HIDDEN: &str = "hidden";
+
 /// Prints the graph in the text form described in the module docs.
 pub fn print_graph(g: &Graph) -> Result<String, IrError> {
-    print_with_limit(g, INLINE_CONST_LIMIT)
+    print_with_limit(g, INLINE_CONST_LIMIT, false)
 }
 
 /// Prints the graph with every constant (and table) in full, so that
 /// [`crate::parse_graph`] reads back an identical graph. Used for artifacts.
+/// Private parameters print their values too (a private artifact); see
+/// [`print_graph_public`] for the published form.
 pub fn print_graph_full(g: &Graph) -> Result<String, IrError> {
-    print_with_limit(g, usize::MAX)
+    print_with_limit(g, usize::MAX, false)
 }
 
-fn print_with_limit(g: &Graph, limit: usize) -> Result<String, IrError> {
+/// [`print_graph_full`], except that every private parameter prints
+/// `hidden` instead of its values: the published form of a graph with
+/// private weights, which reveals shapes, types, declared ranges and bounds
+/// only. [`crate::parse_graph`] reads it back with the values absent. A
+/// graph without private parameters prints exactly as [`print_graph_full`].
+pub fn print_graph_public(g: &Graph) -> Result<String, IrError> {
+    print_with_limit(g, usize::MAX, true)
+}
+
+fn print_with_limit(g: &Graph, limit: usize, redact: bool) -> Result<String, IrError> {
     let order = g.topo_order()?;
     let num: HashMap<NodeId, usize> = order.iter().enumerate().map(|(i, &id)| (id, i)).collect();
     let mut s = String::new();
@@ -50,8 +73,18 @@ fn print_with_limit(g: &Graph, limit: usize) -> Result<String, IrError> {
         if let Op::Input { index } = node.op {
             let _ = write!(s, " {index}");
         }
-        if let Op::Const(t) = &node.op {
-            let _ = write!(s, " {}", tensor_text(t, limit));
+        match &node.op {
+            Op::Const(t) => {
+                let _ = write!(s, " {}", tensor_text(t, limit));
+            }
+            Op::Private(p) => {
+                let values = match &p.values {
+                    Some(t) if !redact => tensor_text(t, limit),
+                    _ => HIDDEN.to_string(),
+                };
+                let _ = write!(s, " {values} lo={} hi={}", p.lo, p.hi);
+            }
+            _ => {}
         }
         if !ins.is_empty() {
             let _ = write!(s, " {}", ins.join(", "));
@@ -157,7 +190,8 @@ fn act_text(act: &Option<Clamp>) -> Option<String> {
 
 fn attrs_text(op: &Op, limit: usize) -> String {
     let parts: Vec<String> = match op {
-        Op::Input { .. } | Op::Const(_) => vec![],
+        // a private's range prints with its values (see `print_with_limit`)
+        Op::Input { .. } | Op::Const(_) | Op::Private(_) => vec![],
         Op::Conv {
             window,
             groups,

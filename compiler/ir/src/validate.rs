@@ -1,7 +1,7 @@
 //! The IR validator: run after every pass in tests and debug builds.
 
 use crate::graph::{DType, Graph};
-use crate::op::Op;
+use crate::op::{Op, Private};
 use crate::IrError;
 
 /// Largest `|shift|` of a rescale (the fixed-point library's limit).
@@ -29,6 +29,10 @@ pub enum Stage {
 /// - every node has an accepted number of inputs and its stored shape equals
 ///   the shape its op infers from its inputs;
 /// - constants match their declared type;
+/// - a `Private` parameter appears only in [`Stage::Quantizing`] and
+///   [`Stage::Quantized`] graphs, has an integer type, a declared range with
+///   `lo <= hi` and, unless redacted, integer values of the node's shape that
+///   all lie in that range;
 /// - in [`Stage::Float`] every value is `f32` and no integer-only op appears;
 ///   in [`Stage::Quantized`] every value is an integer and no float-only op
 ///   (including a float fused activation) appears;
@@ -59,6 +63,9 @@ pub fn validate(g: &Graph, stage: Stage) -> Result<(), IrError> {
         let at = |msg: String| {
             IrError::Invalid(format!("{} {id} ({}): {msg}", node.op.kind(), node.name))
         };
+        if let Op::Private(p) = &node.op {
+            check_private(p, &node.ty.shape, node.ty.dtype).map_err(at)?;
+        }
         let ins = g.inputs(id);
         let shapes: Vec<&[usize]> = ins.iter().map(|&i| g.shape(i)).collect();
         let inferred = node
@@ -133,6 +140,33 @@ pub fn validate(g: &Graph, stage: Stage) -> Result<(), IrError> {
         }
     }
     Ok(())
+}
+
+/// What is wrong with a private parameter of a node of `shape` and `dtype`.
+fn check_private(p: &Private, shape: &[usize], dtype: DType) -> Result<(), String> {
+    if dtype == DType::F32 {
+        return Err("a private parameter must have an integer type".into());
+    }
+    if p.lo > p.hi {
+        return Err(format!("empty declared range [{}, {}]", p.lo, p.hi));
+    }
+    let Some(t) = &p.values else { return Ok(()) };
+    let Some(v) = t.as_i64() else {
+        return Err("private values must be integers".into());
+    };
+    if t.shape() != shape {
+        return Err(format!(
+            "values of shape {:?} for a node of shape {shape:?}",
+            t.shape()
+        ));
+    }
+    match v.iter().position(|x| !(p.lo..=p.hi).contains(x)) {
+        None => Ok(()),
+        Some(i) => Err(format!(
+            "element {i} is {}, outside the declared range [{}, {}]",
+            v[i], p.lo, p.hi
+        )),
+    }
 }
 
 /// [`validate`], plus: every node contributes to an output (run after dead

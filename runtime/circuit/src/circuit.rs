@@ -4,6 +4,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use halo2_gadgets::poseidon::primitives::{Domain, P128Pow5T3};
+use halo2_gadgets::poseidon::{PaddedWord, Pow5Chip, Sponge};
 use halo2_proofs::circuit::{Layouter, Region, SimpleFloorPlanner, Value};
 use halo2_proofs::pasta::Fp;
 use halo2_proofs::plonk::{Advice, Circuit, Column, ConstraintSystem, Error, Instance};
@@ -12,13 +14,15 @@ use zkc_runtime::IntRun;
 
 use crate::assign::{column_index, ACell, Assigner, CellRecord, Forge, Tamper};
 use crate::chips::arith::{ArithConfig, ArithInstructions, ArithOp, Operand};
-use crate::chips::mac::{MacConfig, MacInstructions, Tap};
+use crate::chips::commit::{CommitConfig, Slot};
+use crate::chips::mac::{MacConfig, MacInstructions, Tap, Weight};
 use crate::chips::maxpool::{MaxConfig, MaxInstructions};
 use crate::chips::range::RangeTableConfig;
 use crate::chips::rescale::{RescaleConfig, RescaleInstructions};
 use crate::chips::table::{FunctionTable, TableConfig, TableInstructions};
-use crate::field::{fp, fp64};
+use crate::field::{fp, fp64, pow2};
 use crate::plan::{node_layout, Cursors, NodeLayout, Plan};
+use crate::poseidon::CommitDomain;
 use crate::shape::{current_shape, CircuitShape};
 
 /// Columns and chips of a model circuit.
@@ -30,6 +34,7 @@ pub struct ModelConfig {
     rescale: RescaleConfig,
     max: Option<MaxConfig>,
     table: Option<TableConfig>,
+    commit: Option<CommitConfig>,
     range: RangeTableConfig,
     instance: Column<Instance>,
 }
@@ -41,6 +46,10 @@ impl ModelConfig {
         if let Some(m) = &self.mac {
             v.extend(m.x.iter().copied());
             v.push(m.acc);
+            v.extend(m.wa.iter().flatten().copied());
+        }
+        if let Some(c) = &self.commit {
+            v.extend(c.advice_columns());
         }
         if let Some(a) = &self.arith {
             for l in &a.lanes {
@@ -70,6 +79,7 @@ pub struct ModelCircuit {
     tamper: Vec<Tamper>,
     forge: Vec<Forge>,
     log: Option<Arc<std::sync::Mutex<Vec<CellRecord>>>>,
+    salt: Option<Fp>,
 }
 
 impl ModelCircuit {
@@ -82,6 +92,16 @@ impl ModelCircuit {
             tamper: vec![],
             forge: vec![],
             log: None,
+            salt: None,
+        }
+    }
+
+    /// The same circuit with the commitment's secret salt (part of the
+    /// witness of a circuit with private parameters).
+    pub fn with_salt(&self, salt: Fp) -> Self {
+        ModelCircuit {
+            salt: Some(salt),
+            ..self.clone()
         }
     }
 
@@ -124,6 +144,7 @@ impl ModelCircuit {
             tamper: vec![],
             forge: vec![],
             log: None,
+            salt: None,
             ..self.clone()
         }
     }
@@ -134,13 +155,7 @@ impl Circuit<Fp> for ModelCircuit {
     type FloorPlanner = SimpleFloorPlanner;
 
     fn without_witnesses(&self) -> Self {
-        ModelCircuit {
-            witness: None,
-            tamper: vec![],
-            forge: vec![],
-            log: None,
-            ..self.clone()
-        }
+        self.without_witnesses_()
     }
 
     fn configure(meta: &mut ConstraintSystem<Fp>) -> ModelConfig {
@@ -148,13 +163,24 @@ impl Circuit<Fp> for ModelCircuit {
         let range = RangeTableConfig::configure(meta);
         let instance = meta.instance_column();
         meta.enable_equality(instance);
+        let private = shape.is_private();
+        if private {
+            // the constants column (0, the limb place values, Poseidon's
+            // initial state)
+            let c = meta.fixed_column();
+            meta.enable_constant(c);
+        }
+        // Chips in a fixed order (gate and lookup indices follow it); the
+        // commitment chip last, so a public circuit is unchanged by it.
         ModelConfig {
             shape,
-            mac: (shape.mac_lanes > 0).then(|| MacConfig::configure(meta, shape.mac_lanes)),
+            mac: (shape.mac_lanes > 0)
+                .then(|| MacConfig::configure(meta, shape.mac_lanes, private)),
             arith: (shape.arith_lanes > 0).then(|| ArithConfig::configure(meta, shape.arith_lanes)),
             rescale: RescaleConfig::configure(meta, shape.rescale_lanes, range),
             max: (shape.max_lanes > 0).then(|| MaxConfig::configure(meta, range)),
             table: (shape.table_lanes > 0).then(|| TableConfig::configure(meta)),
+            commit: private.then(|| CommitConfig::configure(meta, shape.commit_lanes, range)),
             range,
             instance,
         }
@@ -209,7 +235,8 @@ impl Circuit<Fp> for ModelCircuit {
         }
         let table_ids: HashMap<NodeId, u64> = tables.iter().map(|(id, f)| (*id, f.id)).collect();
         let assigner = Assigner::new(self.tamper.clone(), self.forge.clone(), self.log.is_some());
-        let (inputs, outputs) = layouter.assign_region(
+        let salt = self.salt.map(Value::known).unwrap_or(Value::unknown());
+        let (inputs, outputs, words) = layouter.assign_region(
             || "model",
             |mut region| {
                 assigner.start_pass();
@@ -223,8 +250,12 @@ impl Circuit<Fp> for ModelCircuit {
                     cur: Cursors::new(&self.plan.shape),
                     table_ids: &table_ids,
                     pads: HashMap::new(),
+                    zero: None,
+                    powers: HashMap::new(),
+                    slots: vec![],
+                    private_start: HashMap::new(),
                 };
-                s.run(&mut region)
+                s.run(&mut region, salt)
             },
         )?;
         if let Some(log) = &self.log {
@@ -241,6 +272,29 @@ impl Circuit<Fp> for ModelCircuit {
         for (i, cell) in outputs.iter().enumerate() {
             layouter.constrain_instance(cell.cell(), config.instance, offset + i)?;
         }
+        // The commitment: Poseidon over the salt and the chunk words, the
+        // last public value.
+        if let Some(c) = &config.commit {
+            let chip = Pow5Chip::construct(c.poseidon.clone());
+            let mut sponge = Sponge::<Fp, _, P128Pow5T3, _, CommitDomain, 3, 2>::new(
+                chip,
+                layouter.namespace(|| "commitment"),
+            )?;
+            let n = words.len();
+            for (i, w) in words.into_iter().enumerate() {
+                sponge.absorb(
+                    layouter.namespace(|| format!("word {i}")),
+                    PaddedWord::Message(w),
+                )?;
+            }
+            for pad in <CommitDomain as Domain<Fp, 2>>::padding(n) {
+                sponge.absorb(layouter.namespace(|| "padding"), PaddedWord::Padding(pad))?;
+            }
+            let out = sponge
+                .finish_absorbing(layouter.namespace(|| "finish"))?
+                .squeeze(layouter.namespace(|| "squeeze"))?;
+            layouter.constrain_instance(out.cell(), config.instance, offset + outputs.len())?;
+        }
         Ok(())
     }
 }
@@ -256,7 +310,47 @@ struct Synth<'a> {
     cur: Cursors,
     table_ids: &'a HashMap<NodeId, u64>,
     pads: HashMap<i64, ACell>,
+    /// The constant 0 (circuits with private parameters).
+    zero: Option<ACell>,
+    /// The constants `2^e` of the commitment layout, by `e`.
+    powers: HashMap<u32, ACell>,
+    /// Every private element's slot cells (packing order, limbs most
+    /// significant first).
+    slots: Vec<Vec<ACell>>,
+    /// Packing index of every private node's first element.
+    private_start: HashMap<NodeId, usize>,
 }
+
+/// A dot product's parameter operand.
+enum Param {
+    /// Public values (fixed weights).
+    Fixed(Vec<i64>),
+    /// A private parameter's cells (advice weights).
+    Cells(Vec<ACell>),
+}
+
+/// A weight of a dot-product spec: an index into the parameter, or a
+/// literal (pool windows, a missing bias).
+#[derive(Clone, Copy)]
+enum Idx {
+    At(usize),
+    Lit(i64),
+}
+
+impl Param {
+    fn weight(&self, i: Idx) -> Result<Weight<'_>, Error> {
+        match (self, i) {
+            (_, Idx::Lit(v)) => Some(Weight::Fixed(v)),
+            (Param::Fixed(v), Idx::At(i)) => v.get(i).map(|&w| Weight::Fixed(w)),
+            (Param::Cells(c), Idx::At(i)) => c.get(i).map(Weight::Cell),
+        }
+        .ok_or(Error::Synthesis)
+    }
+}
+
+/// What the model region hands to the rest of synthesis: the input cells
+/// with their instance rows, the output cells, and the commitment's words.
+type RegionOut = (Vec<(ACell, usize)>, Vec<ACell>, Vec<ACell>);
 
 impl Synth<'_> {
     /// The trace value of element `i` of `id`.
@@ -267,24 +361,13 @@ impl Synth<'_> {
         }
     }
 
-    fn consts(&self, id: NodeId) -> Result<&[i64], Error> {
-        self.g
-            .const_tensor(id)
-            .and_then(|t| t.as_i64())
-            .ok_or(Error::Synthesis)
-    }
-
     fn cells_of(&self, id: NodeId) -> Result<&Vec<ACell>, Error> {
         self.cells.get(&id).ok_or(Error::Synthesis)
     }
 
     /// Lays out every node; returns the input cells with their instance
-    /// rows, and the output cells.
-    #[allow(clippy::type_complexity)]
-    fn run(
-        &mut self,
-        region: &mut Region<'_, Fp>,
-    ) -> Result<(Vec<(ACell, usize)>, Vec<ACell>), Error> {
+    /// rows, the output cells and the commitment's words.
+    fn run(&mut self, region: &mut Region<'_, Fp>, salt: Value<Fp>) -> Result<RegionOut, Error> {
         let zero = Value::known(Fp::zero());
         self.a.at(None, 0);
         if let Some(mac) = &self.cfg.mac {
@@ -294,6 +377,7 @@ impl Synth<'_> {
             self.a.advice(region, "max.pad", mx.m, 0, zero)?;
             self.a.advice(region, "max.pad", mx.p, 0, zero)?;
         }
+        let words = self.commit(region, salt)?;
         self.place_pads(region)?;
         let order = self.g.topo_order().map_err(|_| Error::Synthesis)?;
         let mut inputs = vec![];
@@ -308,6 +392,7 @@ impl Synth<'_> {
                 NodeLayout::Rescale(specs) => self.rescales(region, id, &specs, &mut inputs)?,
                 NodeLayout::Max(_, d_bits) => self.maxes(region, id, d_bits)?,
                 NodeLayout::Table(_) => self.tables(region, id)?,
+                NodeLayout::Private => self.private(region, id)?,
             };
             self.cells.insert(id, cells);
         }
@@ -317,7 +402,7 @@ impl Synth<'_> {
                 self.a.advice(region, "rescale.pad", col, row, zero)?;
             }
         }
-        if self.cur.rows(&self.plan.shape) != self.plan.rows {
+        if self.cur.rows(&self.plan.shape) != self.plan.cursor_rows {
             return Err(Error::Synthesis);
         }
         // An adversarial witness may also fill cells the layout leaves empty.
@@ -336,7 +421,7 @@ impl Synth<'_> {
         for &o in self.g.outputs() {
             outs.extend(self.cells_of(o)?.iter().cloned());
         }
-        Ok((inputs, outs))
+        Ok((inputs, outs, words))
     }
 
     /// Constant cells for the values data movement places
@@ -347,7 +432,15 @@ impl Synth<'_> {
         for v in values {
             let mac = self.cfg.mac.as_ref().ok_or(Error::Synthesis)?;
             let row = self.cur.mac(1);
-            let (cell, _) = mac.dot(region, self.a, row, &[], v, Value::known(fp64(v)))?;
+            let (cell, _) = mac.dot(
+                region,
+                self.a,
+                row,
+                &[],
+                v,
+                Value::known(fp64(v)),
+                self.zero.as_ref(),
+            )?;
             self.pads.insert(v, cell);
         }
         Ok(())
@@ -386,79 +479,212 @@ impl Synth<'_> {
             .collect()
     }
 
+    /// A parameter operand of a dot product: public values or the cells
+    /// of a private parameter.
+    fn param(&self, id: NodeId) -> Result<Param, Error> {
+        if let Some(v) = self.g.const_tensor(id).and_then(|t| t.as_i64()) {
+            return Ok(Param::Fixed(v.to_vec()));
+        }
+        if matches!(self.g.op(id), Op::Private(_)) {
+            return Ok(Param::Cells(self.cells_of(id)?.clone()));
+        }
+        Err(Error::Synthesis)
+    }
+
     fn dots(&mut self, region: &mut Region<'_, Fp>, id: NodeId) -> Result<Vec<ACell>, Error> {
         let g = self.g;
         let ins = g.inputs(id);
         let mac = self.cfg.mac.as_ref().ok_or(Error::Synthesis)?;
         let n = numel(g.shape(id));
-        // (x input, taps as (x index, weight), bias) per output
-        let mut specs: Vec<(Vec<(usize, i64)>, i64)> = Vec::with_capacity(n);
+        // (taps as (x index, weight index or literal), bias index) per output
+        let mut specs: Vec<(Vec<(usize, Idx)>, Idx)> = Vec::with_capacity(n);
         let x_id;
+        let (mut w, mut b) = (Param::Fixed(vec![]), Param::Fixed(vec![]));
         match g.op(id) {
             op @ (Op::Conv { .. } | Op::ConvTranspose { .. } | Op::Gemm { .. }) => {
                 let d = geometry::dot_products(op, g.shape(ins[0]), g.shape(ins[1]), g.shape(id))
                     .ok_or(Error::Synthesis)?;
-                let (w, b) = (self.consts(ins[1])?, self.consts(ins[2])?);
+                (w, b) = (self.param(ins[1])?, self.param(ins[2])?);
                 for o in 0..d.len() {
                     let taps = d
                         .taps_of(o)
                         .iter()
-                        .map(|&(xi, wi)| (xi as usize, w[wi as usize]))
+                        .map(|&(xi, wi)| (xi as usize, Idx::At(wi as usize)))
                         .collect();
-                    specs.push((taps, b[d.bias_index[o] as usize]));
+                    specs.push((taps, Idx::At(d.bias_index[o] as usize)));
                 }
                 x_id = ins[0];
             }
             Op::SumPool { window, .. } => {
                 let wins = geometry::pool_windows(window, g.shape(ins[0]), g.shape(id));
-                for w in wins {
-                    specs.push((w.iter().map(|&i| (i as usize, 1)).collect(), 0));
+                for win in wins {
+                    specs.push((
+                        win.iter().map(|&i| (i as usize, Idx::Lit(1))).collect(),
+                        Idx::Lit(0),
+                    ));
                 }
                 x_id = ins[0];
             }
             Op::ScaleShift { .. } => {
-                let (s, t) = (self.consts(ins[1])?, self.consts(ins[2])?);
+                (w, b) = (self.param(ins[1])?, self.param(ins[2])?);
                 let shape = g.shape(id);
                 let per = numel(&shape[2..]).max(1);
                 for i in 0..n {
                     let c = (i / per) % shape[1];
-                    specs.push((vec![(i, s[c])], t[c]));
+                    specs.push((vec![(i, Idx::At(c))], Idx::At(c)));
                 }
                 x_id = ins[0];
             }
             Op::Mul => {
                 let ci = ins
                     .iter()
-                    .position(|&i| g.const_tensor(i).is_some())
+                    .position(|&i| crate::plan::is_parameter(g, i))
                     .ok_or(Error::Synthesis)?;
                 x_id = ins[1 - ci];
-                let c = self.consts(ins[ci])?;
+                w = self.param(ins[ci])?;
                 let xm = broadcast_index_map(g.shape(x_id), g.shape(id));
                 let cm = broadcast_index_map(g.shape(ins[ci]), g.shape(id));
                 for i in 0..n {
-                    specs.push((vec![(xm[i], c[cm[i]])], 0));
+                    specs.push((vec![(xm[i], Idx::At(cm[i]))], Idx::Lit(0)));
                 }
             }
             _ => return Err(Error::Synthesis),
         }
         let xs = self.cells_of(x_id)?.clone();
+        let one = self.powers.get(&0).cloned();
         let mut out = Vec::with_capacity(n);
         for (o, (taps, bias)) in specs.iter().enumerate() {
             self.a.at(Some(id), o);
-            let tap_cells: Vec<Tap<'_>> = taps.iter().map(|&(xi, w)| (&xs[xi], w)).collect();
-            let rows = crate::chips::mac::rows_for(taps.len(), self.plan.shape.mac_lanes);
+            let mut tap_cells: Vec<Tap<'_>> = Vec::with_capacity(taps.len() + 1);
+            for &(xi, wi) in taps {
+                let x = xs.get(xi).ok_or(Error::Synthesis)?;
+                tap_cells.push((x, w.weight(wi)?));
+            }
+            // a private bias is one more tap: the constant 1 times the bias
+            let fixed_bias = match b.weight(*bias)? {
+                Weight::Fixed(v) => v,
+                Weight::Cell(c) => {
+                    tap_cells.push((one.as_ref().ok_or(Error::Synthesis)?, Weight::Cell(c)));
+                    0
+                }
+            };
+            let rows = crate::chips::mac::rows_for(tap_cells.len(), self.plan.shape.mac_lanes);
             let row = self.cur.mac(rows);
             let (cell, _) = mac.dot(
                 region,
                 self.a,
                 row,
                 &tap_cells,
-                *bias,
+                fixed_bias,
                 self.val(id, o).map(fp64),
+                self.zero.as_ref(),
             )?;
             out.push(cell);
         }
         Ok(out)
+    }
+
+    /// A private parameter's value cells: an element that fits the range
+    /// table is its slot cell; a wider one is rebuilt from its limbs by a
+    /// MAC dot product `lo + sum 2^pos_j * limb_j` (inputs the constants
+    /// `2^pos_j`, advice weights the limb cells).
+    fn private(&mut self, region: &mut Region<'_, Fp>, id: NodeId) -> Result<Vec<ACell>, Error> {
+        let Op::Private(p) = self.g.op(id) else {
+            return Err(Error::Synthesis);
+        };
+        let start = *self.private_start.get(&id).ok_or(Error::Synthesis)?;
+        let layout = self.plan.commit.as_ref().ok_or(Error::Synthesis)?;
+        let lanes = self.plan.shape.mac_lanes;
+        let mut out = vec![];
+        for i in 0..numel(self.g.shape(id)) {
+            let e = start + i;
+            let limbs = layout.limbs.get(e).ok_or(Error::Synthesis)?;
+            let cells = self.slots.get(e).ok_or(Error::Synthesis)?.clone();
+            if limbs.len() == 1 {
+                out.push(cells.first().cloned().ok_or(Error::Synthesis)?);
+                continue;
+            }
+            self.a.at(Some(id), i);
+            let mac = self.cfg.mac.as_ref().ok_or(Error::Synthesis)?;
+            let row = self
+                .cur
+                .mac(crate::chips::mac::rows_for(limbs.len(), lanes));
+            let mut taps: Vec<Tap<'_>> = vec![];
+            let mut pos: u32 = limbs.iter().sum();
+            for (j, &w) in limbs.iter().enumerate() {
+                pos -= w;
+                let x = self.powers.get(&pos).ok_or(Error::Synthesis)?;
+                taps.push((x, Weight::Cell(cells.get(j).ok_or(Error::Synthesis)?)));
+            }
+            let (cell, _) = mac.dot(
+                region,
+                self.a,
+                row,
+                &taps,
+                p.lo,
+                self.val(id, i).map(fp64),
+                self.zero.as_ref(),
+            )?;
+            out.push(cell);
+        }
+        Ok(out)
+    }
+
+    /// Lays out the commitment chip (circuits with private parameters):
+    /// every private element's slots and the salt, then the constants the
+    /// layout uses; returns the words the commitment hashes.
+    fn commit(
+        &mut self,
+        region: &mut Region<'_, Fp>,
+        salt: Value<Fp>,
+    ) -> Result<Vec<ACell>, Error> {
+        let (Some(cc), Some(layout)) = (&self.cfg.commit, &self.plan.commit) else {
+            if self.cfg.commit.is_some() || self.plan.commit.is_some() {
+                return Err(Error::Synthesis);
+            }
+            return Ok(vec![]);
+        };
+        // packing order: (node, element, lo) of every private element
+        let mut elems: Vec<(NodeId, usize, i64)> = vec![];
+        for id in self.g.topo_order().map_err(|_| Error::Synthesis)? {
+            if let Op::Private(p) = self.g.op(id) {
+                self.private_start.insert(id, elems.len());
+                elems.extend((0..numel(self.g.shape(id))).map(|i| (id, i, p.lo)));
+            }
+        }
+        if elems.len() != layout.limbs.len() {
+            return Err(Error::Synthesis);
+        }
+        let slot_value = |s: &Slot| -> Value<Fp> {
+            let (id, i, lo) = elems[s.element];
+            let limbs = &layout.limbs[s.element];
+            self.val(id, i).map(|e| {
+                if limbs.len() == 1 {
+                    return fp64(e);
+                }
+                // an honest value lies in its range, so u >= 0
+                let u = (i128::from(e) - i128::from(lo)) as u128;
+                let after: u32 = limbs[s.limb + 1..].iter().sum();
+                let mask = (1u128 << s.width) - 1;
+                fp(((u >> after) & mask) as i128)
+            })
+        };
+        let owner = |e: usize| elems.get(e).map_or((None, e), |&(id, i, _)| (Some(id), i));
+        let (cells, words) = cc.assign(region, self.a, layout, &slot_value, &owner, salt)?;
+        self.slots = cells;
+        let row = layout.chip_rows();
+        self.a.note("commit.zero", cc.acc, row);
+        let zero = region.assign_advice_from_constant(|| "0", cc.acc, row, Fp::zero())?;
+        self.zero = Some(zero);
+        for (j, e) in crate::plan::commit_constants(layout, self.plan.range_bits)
+            .into_iter()
+            .enumerate()
+        {
+            self.a.note("commit.const", cc.acc, row + 1 + j);
+            let c = region.assign_advice_from_constant(|| "2^e", cc.acc, row + 1 + j, pow2(e))?;
+            self.powers.insert(e, c);
+        }
+        Ok(words)
     }
 
     fn arith(&mut self, region: &mut Region<'_, Fp>, id: NodeId) -> Result<Vec<ACell>, Error> {

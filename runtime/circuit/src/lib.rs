@@ -9,8 +9,11 @@
 //! elementwise arithmetic, rescale (rounding shift with a range-checked
 //! remainder and a sound clamp), max, and function tables, all range checks
 //! going through one tagged lookup table. Model inputs and outputs are the
-//! public instance; weights are fixed columns, so the verifying key binds
-//! the model.
+//! public instance; public weights are fixed columns, so the verifying key
+//! binds the model. Private parameters (`Op::Private`) are advice cells
+//! bound to a Poseidon commitment that is the last public value
+//! (`chips/commit.rs`); the verifying key then depends only on the
+//! architecture and the quantization scales.
 
 #![warn(missing_docs)]
 
@@ -19,9 +22,11 @@ pub mod analysis;
 mod assign;
 pub mod chips;
 mod circuit;
+pub mod commitment;
 pub mod field;
 pub mod mutation;
 pub mod plan;
+pub mod poseidon;
 pub mod prover;
 mod shape;
 
@@ -29,8 +34,8 @@ pub use assign::{column_index, CellRecord, Forge, Tamper};
 pub use circuit::{instance_of, ModelCircuit};
 pub use plan::{plan, Plan};
 pub use shape::{
-    current_shape, CircuitShape, ShapeGuard, ARITH_LANE_CHOICES, DEFAULT_SHAPE, MAC_LANE_CHOICES,
-    RESCALE_LANE_CHOICES,
+    current_shape, CircuitShape, ShapeGuard, ARITH_LANE_CHOICES, COMMIT_LANE_CHOICES,
+    DEFAULT_SHAPE, MAC_LANE_CHOICES, RESCALE_LANE_CHOICES,
 };
 
 /// Errors of planning, key generation, proving and verification.

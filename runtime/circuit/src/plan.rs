@@ -9,10 +9,13 @@ use num_bigint::BigInt;
 use num_traits::{Signed, ToPrimitive, Zero};
 use zkc_ir::{geometry, numel, Graph, NodeId, Op};
 
+use crate::chips::commit::{CommitLayout, POSEIDON_ROWS_PER_PERMUTATION};
 use crate::chips::mac::rows_for;
 use crate::chips::range::table_rows;
 use crate::chips::rescale::RescaleSpec;
-use crate::shape::{CircuitShape, ARITH_LANE_CHOICES, MAC_LANE_CHOICES, RESCALE_LANE_CHOICES};
+use crate::shape::{
+    CircuitShape, ARITH_LANE_CHOICES, COMMIT_LANE_CHOICES, MAC_LANE_CHOICES, RESCALE_LANE_CHOICES,
+};
 use crate::CircuitError;
 
 /// Rows halo2 reserves at the end of the domain (blinding factors + 1) for
@@ -38,6 +41,10 @@ pub enum NodeLayout {
     Max(Vec<usize>, u32),
     /// One table lookup per element.
     Table(usize),
+    /// A private parameter: its cells are the commitment chip's (laid out
+    /// once for all private nodes), and an element wider than the range
+    /// table gets one MAC dot product rebuilding it from its limbs.
+    Private,
 }
 
 /// Where the next element of each group goes.
@@ -275,6 +282,7 @@ pub fn node_layout(g: &Graph, id: NodeId, lanes: usize) -> Result<NodeLayout, Ci
     };
     Ok(match op {
         Op::Const(_) => NodeLayout::None,
+        Op::Private(_) => NodeLayout::Private,
         Op::Input { .. } => {
             let (lo, hi) = bound_of(g, id)?;
             NodeLayout::Rescale(vec![input_spec(&lo, &hi)?; n])
@@ -282,9 +290,10 @@ pub fn node_layout(g: &Graph, id: NodeId, lanes: usize) -> Result<NodeLayout, Ci
         Op::Conv { .. } | Op::ConvTranspose { .. } | Op::Gemm { .. } => {
             let d = geometry::dot_products(op, g.shape(ins[0]), g.shape(ins[1]), g.shape(id))
                 .ok_or_else(|| unsupported("no dot products"))?;
+            let extra = usize::from(is_private(g, ins[2]));
             NodeLayout::Dot(
                 (0..d.len())
-                    .map(|o| rows_for(d.taps_of(o).len(), lanes))
+                    .map(|o| rows_for(d.taps_of(o).len() + extra, lanes))
                     .collect(),
             )
         }
@@ -292,8 +301,13 @@ pub fn node_layout(g: &Graph, id: NodeId, lanes: usize) -> Result<NodeLayout, Ci
             let wins = geometry::pool_windows(window, g.shape(ins[0]), g.shape(id));
             NodeLayout::Dot(wins.iter().map(|w| rows_for(w.len(), lanes)).collect())
         }
-        Op::ScaleShift { .. } => NodeLayout::Dot(vec![1; n]),
-        Op::Mul if ins.iter().any(|&i| g.const_tensor(i).is_some()) => NodeLayout::Dot(vec![1; n]),
+        Op::ScaleShift { .. } => {
+            NodeLayout::Dot(vec![
+                rows_for(1 + usize::from(is_private(g, ins[2])), lanes);
+                n
+            ])
+        }
+        Op::Mul if ins.iter().any(|&i| is_parameter(g, i)) => NodeLayout::Dot(vec![1; n]),
         Op::Mul | Op::Add { .. } | Op::Sub { .. } => NodeLayout::Arith(n),
         Op::Rescale {
             mult,
@@ -348,6 +362,40 @@ pub fn node_layout(g: &Graph, id: NodeId, lanes: usize) -> Result<NodeLayout, Ci
     })
 }
 
+/// True when `id` is a private parameter.
+pub fn is_private(g: &Graph, id: NodeId) -> bool {
+    matches!(g.op(id), Op::Private(_))
+}
+
+/// True when `id` is a parameter (a constant or a private parameter): the
+/// operand of a `mul` the MAC chip lays out as a one-tap dot product.
+pub fn is_parameter(g: &Graph, id: NodeId) -> bool {
+    g.const_tensor(id).is_some() || is_private(g, id)
+}
+
+/// The declared range of every private element, in packing order (private
+/// nodes in topological order, elements row-major).
+pub fn private_ranges(g: &Graph) -> Result<Vec<(i64, i64)>, CircuitError> {
+    let order = g
+        .topo_order()
+        .map_err(|e| CircuitError::Unsupported(e.to_string()))?;
+    let mut out = vec![];
+    for id in order {
+        if let Op::Private(p) = g.op(id) {
+            out.extend(std::iter::repeat_n((p.lo, p.hi), numel(g.shape(id))));
+        }
+    }
+    Ok(out)
+}
+
+/// The constants of a private circuit's commitment layout: 0 (the advice
+/// weight of every public tap) and the place values `2^(t*i)` of limbs
+/// (`2^0 = 1` is also the input of a private bias's tap).
+pub fn commit_constants(layout: &CommitLayout, t: u32) -> Vec<u32> {
+    let most = layout.limbs.iter().map(Vec::len).max().unwrap_or(1).max(1);
+    (0..most as u32).map(|i| t * i).collect()
+}
+
 /// The planned circuit of a quantized graph.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Plan {
@@ -359,8 +407,11 @@ pub struct Plan {
     pub range_bits: u32,
     /// Range widths in the table.
     pub tags: BTreeSet<u32>,
-    /// Rows used by the model region.
+    /// Rows used by the model region (and, with private parameters, the
+    /// commitment chip and Poseidon's regions).
     pub rows: usize,
+    /// Rows the chips' cursors use (what synthesis checks it laid out).
+    pub cursor_rows: usize,
     /// Rows of the range table.
     pub range_table_rows: usize,
     /// Rows of the function tables.
@@ -371,6 +422,8 @@ pub struct Plan {
     pub rows_by_op: BTreeMap<String, usize>,
     /// Multiply-accumulate taps laid out.
     pub macs: usize,
+    /// The commitment chip's layout (circuits with private parameters).
+    pub commit: Option<CommitLayout>,
 }
 
 /// The integer constants data movement places in its output: pad values,
@@ -405,6 +458,7 @@ pub struct Prepared {
     function_rows: usize,
     pads: usize,
     instance_len: usize,
+    private: Vec<(i64, i64)>,
 }
 
 /// Computes the layouts of every node of `g` for `mac_lanes` lanes.
@@ -426,13 +480,16 @@ pub fn prepare(g: &Graph, mac_lanes: usize) -> Result<Prepared, CircuitError> {
         layouts.push((id, g.op(id).kind().to_string(), l));
         names.push(g.node(id).name.clone());
     }
+    let private = private_ranges(g)?;
     let instance_len = g
         .inputs_list()
         .iter()
         .chain(g.outputs())
         .map(|&i| numel(g.shape(i)))
-        .sum();
+        .sum::<usize>()
+        + usize::from(!private.is_empty());
     Ok(Prepared {
+        private,
         layouts,
         names,
         macs,
@@ -455,6 +512,38 @@ pub fn plan_with(p: &Prepared, shape: CircuitShape, t: u32) -> Result<Plan, Stri
         return no_lanes("mac");
     }
     cur.mac(p.pads);
+    if p.private.is_empty() != (shape.commit_lanes == 0) {
+        return Err(if p.private.is_empty() {
+            "no private parameters for the commitment lanes".into()
+        } else {
+            format!("no commit lanes in {}", shape.describe())
+        });
+    }
+    let commit = if p.private.is_empty() {
+        None
+    } else {
+        let l = CommitLayout::new(&p.private, t, shape.commit_lanes).ok_or_else(|| {
+            "a private parameter's declared range does not span a power of two".to_string()
+        })?;
+        for row in &l.rows {
+            tags.extend(row.iter().map(|s| s.width));
+        }
+        // the MAC rows rebuilding elements wider than the table
+        let rebuild: usize = l
+            .limbs
+            .iter()
+            .filter(|v| v.len() > 1)
+            .map(|v| rows_for(v.len(), shape.mac_lanes))
+            .sum();
+        if rebuild > 0 && shape.mac_lanes == 0 {
+            return no_lanes("mac");
+        }
+        cur.mac(rebuild);
+        if rebuild > 0 {
+            by_op.insert("private".into(), rebuild);
+        }
+        Some(l)
+    };
     for ((_, kind, layout), name) in p.layouts.iter().zip(&p.names) {
         let before = (
             cur.mac,
@@ -464,7 +553,7 @@ pub fn plan_with(p: &Prepared, shape: CircuitShape, t: u32) -> Result<Plan, Stri
             cur.table,
         );
         match layout {
-            NodeLayout::None | NodeLayout::Movement => {}
+            NodeLayout::None | NodeLayout::Movement | NodeLayout::Private => {}
             NodeLayout::Dot(rows) => {
                 if shape.mac_lanes == 0 {
                     return no_lanes("mac");
@@ -538,7 +627,19 @@ pub fn plan_with(p: &Prepared, shape: CircuitShape, t: u32) -> Result<Plan, Stri
             *by_op.entry(kind.clone()).or_insert(0) += used;
         }
     }
-    let rows = cur.rows(&shape);
+    let cursor_rows = cur.rows(&shape);
+    let mut rows = cursor_rows;
+    if let Some(l) = &commit {
+        let constants = commit_constants(l, t).len() + 1;
+        rows = rows.max(l.chip_rows() + constants);
+        // Poseidon's regions (their own columns) and the constants column
+        // (Poseidon's initial state and the layout's constants)
+        let perms = crate::poseidon::permutations(l.words());
+        rows = rows
+            .max(1 + POSEIDON_ROWS_PER_PERMUTATION * perms)
+            .max(3 + constants);
+        *by_op.entry("commitment".into()).or_insert(0) += l.chip_rows();
+    }
     let range_rows = table_rows(&tags);
     let need = rows
         .max(range_rows)
@@ -577,11 +678,13 @@ pub fn plan_with(p: &Prepared, shape: CircuitShape, t: u32) -> Result<Plan, Stri
         range_bits: t,
         tags,
         rows,
+        cursor_rows,
         range_table_rows: range_rows,
         function_table_rows: p.function_rows,
         instance_len: p.instance_len,
         rows_by_op: by_op,
         macs: p.macs,
+        commit,
     })
 }
 
@@ -618,6 +721,13 @@ fn cost(p: &Plan) -> u64 {
         + 2 * s.table_lanes
         + 1;
     let fixed = s.mac_lanes + 2 + 4 * s.arith_lanes + 17 * s.rescale_lanes + 3 * s.max_lanes + 1;
+    // commitment lanes, the MAC's advice weights and Poseidon's columns
+    let (c, wa) = (s.commit_lanes, if s.is_private() { s.mac_lanes } else { 0 });
+    let poseidon = usize::from(s.is_private());
+    let advice = advice + c + wa + poseidon * 5;
+    let lookups = lookups + c;
+    let equality = equality + c + wa + poseidon * 5;
+    let fixed = fixed + 3 * c + poseidon * 9;
     let units = 4 * advice + 12 * lookups + 4 * equality.div_ceil(3) + fixed;
     (1u64 << p.k) * units as u64
 }
@@ -640,18 +750,27 @@ pub fn plan(g: &Graph) -> Result<Plan, CircuitError> {
     let has = |f: &dyn Fn(&Op) -> bool| g.ids().into_iter().any(|id| f(g.op(id)));
     let max_lanes = usize::from(has(&|o| matches!(o, Op::MaxPool { .. })));
     let table_lanes = usize::from(has(&|o| matches!(o, Op::Table { .. })));
+    let commit_choices: &[usize] = if has(&|o| matches!(o, Op::Private(_))) {
+        &COMMIT_LANE_CHOICES
+    } else {
+        &[0]
+    };
     let mut best: Option<Plan> = None;
     let mut why = String::new();
     for mac in MAC_LANE_CHOICES {
         let prepared = prepare(g, mac)?;
         for arith in ARITH_LANE_CHOICES {
-            for rescale in RESCALE_LANE_CHOICES {
+            for (rescale, &commit_lanes) in RESCALE_LANE_CHOICES
+                .into_iter()
+                .flat_map(|r| commit_choices.iter().map(move |c| (r, c)))
+            {
                 let shape = CircuitShape {
                     mac_lanes: mac,
                     arith_lanes: arith,
                     rescale_lanes: rescale,
                     max_lanes,
                     table_lanes,
+                    commit_lanes,
                 };
                 for t in 8..=16 {
                     match plan_with(&prepared, shape, t) {

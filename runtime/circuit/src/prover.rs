@@ -533,19 +533,29 @@ pub fn stats(shape: &crate::CircuitShape) -> CircuitStats {
     let s = shape;
     let mac = usize::from(s.mac_lanes > 0);
     let arith = usize::from(s.arith_lanes > 0);
+    // private parameters: commitment lanes and `acc`, the MAC's advice
+    // weights, Poseidon's state and partial S-box columns; the constants
+    // column, the chip's enable and `cmul`, per lane `sh`, `off`, `tag`,
+    // and Poseidon's round constants (its selectors are not columns yet)
+    let c = s.commit_lanes;
+    let private = usize::from(s.is_private());
+    let commit_advice = private * (c + 1 + s.mac_lanes + 4);
+    let commit_fixed = private * (1 + 2 + 3 * c + 6);
     CircuitStats {
         advice_columns: mac * (s.mac_lanes + 1)
             + 3 * s.arith_lanes
             + 6 * s.rescale_lanes
             + 4 * s.max_lanes
-            + 2 * s.table_lanes,
+            + 2 * s.table_lanes
+            + commit_advice,
         fixed_columns: mac * (s.mac_lanes + 3)
             + arith * (4 * s.arith_lanes + 1)
             + 15 * s.rescale_lanes
             + 4 * s.max_lanes
             + s.table_lanes
             + 2
-            + 3 * s.table_lanes,
-        lookups: 3 * s.rescale_lanes + s.max_lanes + s.table_lanes,
+            + 3 * s.table_lanes
+            + commit_fixed,
+        lookups: 3 * s.rescale_lanes + s.max_lanes + s.table_lanes + c,
     }
 }

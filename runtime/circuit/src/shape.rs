@@ -18,6 +18,10 @@ pub struct CircuitShape {
     pub max_lanes: usize,
     /// Function-table lookup lanes (0 or 1).
     pub table_lanes: usize,
+    /// Commitment lanes (0 for a model without private parameters; then
+    /// there are also no advice weights, no Poseidon chip and no
+    /// commitment among the public values).
+    pub commit_lanes: usize,
 }
 
 /// Multiply-accumulate lane counts the planner tries.
@@ -26,6 +30,9 @@ pub const MAC_LANE_CHOICES: [usize; 4] = [0, 8, 16, 32];
 pub const ARITH_LANE_CHOICES: [usize; 4] = [0, 1, 2, 4];
 /// Rescale lane counts the planner tries.
 pub const RESCALE_LANE_CHOICES: [usize; 2] = [1, 2];
+/// Commitment lane counts the planner tries for a model with private
+/// parameters (0 is the only choice without).
+pub const COMMIT_LANE_CHOICES: [usize; 4] = [1, 2, 4, 8];
 
 impl CircuitShape {
     /// True for a shape the planner can choose: lane counts from the
@@ -39,14 +46,25 @@ impl CircuitShape {
             && RESCALE_LANE_CHOICES.contains(&self.rescale_lanes)
             && self.max_lanes <= 1
             && self.table_lanes <= 1
+            && (self.commit_lanes == 0 || COMMIT_LANE_CHOICES.contains(&self.commit_lanes))
     }
 
-    /// A compact text form, e.g. `mac32 arith2 rescale2 max0 table0`.
+    /// True when the circuit has private parameters (a commitment).
+    pub fn is_private(&self) -> bool {
+        self.commit_lanes > 0
+    }
+
+    /// A compact text form, e.g. `mac32 arith2 rescale2 max0 table0`
+    /// (followed by ` commit4` in a circuit with private parameters).
     pub fn describe(&self) -> String {
-        format!(
+        let mut s = format!(
             "mac{} arith{} rescale{} max{} table{}",
             self.mac_lanes, self.arith_lanes, self.rescale_lanes, self.max_lanes, self.table_lanes
-        )
+        );
+        if self.commit_lanes > 0 {
+            s.push_str(&format!(" commit{}", self.commit_lanes));
+        }
+        s
     }
 }
 
@@ -57,6 +75,7 @@ pub const DEFAULT_SHAPE: CircuitShape = CircuitShape {
     rescale_lanes: 1,
     max_lanes: 1,
     table_lanes: 1,
+    commit_lanes: 0,
 };
 
 thread_local! {

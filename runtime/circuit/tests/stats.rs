@@ -22,6 +22,15 @@ fn stats_match_configure() {
             rescale_lanes: 2,
             max_lanes: 1,
             table_lanes: 1,
+            commit_lanes: 0,
+        },
+        CircuitShape {
+            mac_lanes: 16,
+            arith_lanes: 1,
+            rescale_lanes: 1,
+            max_lanes: 1,
+            table_lanes: 0,
+            commit_lanes: 4,
         },
         CircuitShape {
             mac_lanes: 8,
@@ -29,6 +38,7 @@ fn stats_match_configure() {
             rescale_lanes: 1,
             max_lanes: 0,
             table_lanes: 0,
+            commit_lanes: 0,
         },
         CircuitShape {
             mac_lanes: 0,
@@ -36,6 +46,7 @@ fn stats_match_configure() {
             rescale_lanes: 1,
             max_lanes: 0,
             table_lanes: 1,
+            commit_lanes: 0,
         },
     ] {
         let _g = ShapeGuard::set(shape);

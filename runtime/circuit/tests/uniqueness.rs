@@ -17,6 +17,7 @@ const RESCALE: CircuitShape = CircuitShape {
     rescale_lanes: 1,
     max_lanes: 0,
     table_lanes: 0,
+    commit_lanes: 0,
 };
 
 fn shape(mac: usize, arith: usize, rescale: usize, max: usize, table: usize) -> CircuitShape {
@@ -26,6 +27,7 @@ fn shape(mac: usize, arith: usize, rescale: usize, max: usize, table: usize) -> 
         rescale_lanes: rescale,
         max_lanes: max,
         table_lanes: table,
+        commit_lanes: 0,
     }
 }
 

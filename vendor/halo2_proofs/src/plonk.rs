@@ -53,6 +53,9 @@ pub struct VerifyingKey<C: CurveAffine> {
     cs_degree: usize,
     /// The representative of this `VerifyingKey` in transcripts.
     transcript_repr: C::Scalar,
+    /// zkc patch: the simple selectors' activations (row by row), which
+    /// selector compression depends on; stored so the key can be read back.
+    selectors: Vec<Vec<bool>>,
 }
 
 impl<C: CurveAffine> VerifyingKey<C>
@@ -64,6 +67,7 @@ where
         fixed_commitments: Vec<C>,
         permutation: permutation::VerifyingKey<C>,
         cs: ConstraintSystem<C::Scalar>,
+        selectors: Vec<Vec<bool>>,
     ) -> Self {
         // Compute cached values.
         let cs_degree = cs.degree();
@@ -76,6 +80,7 @@ where
             cs_degree,
             // Temporary, this is not pinned.
             transcript_repr: C::Scalar::ZERO,
+            selectors,
         };
 
         let mut hasher = Blake2bParams::new()
@@ -108,13 +113,32 @@ where
             writer.write_all(c.to_bytes().as_ref())?;
         }
         writer.write_all(&(self.cs.permutation.get_columns().len() as u32).to_le_bytes())?;
-        self.permutation.write(writer)
+        self.permutation.write(writer)?;
+        // selector activations (only for circuits with selectors, so keys
+        // of circuits without them are unchanged): count, rows, then one
+        // little-endian bitset per selector
+        if !self.selectors.is_empty() {
+            let n = self.selectors[0].len();
+            writer.write_all(&(self.selectors.len() as u32).to_le_bytes())?;
+            writer.write_all(&(n as u32).to_le_bytes())?;
+            for sel in &self.selectors {
+                let mut bytes = vec![0u8; n.div_ceil(8)];
+                for (i, &on) in sel.iter().enumerate() {
+                    if on {
+                        bytes[i / 8] |= 1 << (i % 8);
+                    }
+                }
+                writer.write_all(&bytes)?;
+            }
+        }
+        Ok(())
     }
 
     /// zkc patch: reads a key written by [`VerifyingKey::write`] for
-    /// `ConcreteCircuit` (configured in the calling thread). Only circuits
-    /// that use no `Selector`s are supported, since selector compression
-    /// depends on the selectors' assignment.
+    /// `ConcreteCircuit` (configured in the calling thread). A circuit with
+    /// `Selector`s has their activations in the key (selector compression
+    /// depends on them), and they are compressed again exactly as keygen
+    /// did.
     pub fn read<R: io::Read, ConcreteCircuit: Circuit<C::Scalar>>(
         reader: &mut R,
         params: &crate::poly::commitment::Params<C>,
@@ -122,24 +146,50 @@ where
         use crate::helpers::CurveRead;
         let invalid = |m: &str| io::Error::new(io::ErrorKind::InvalidData, m.to_string());
         let (domain, cs, _) = keygen::create_domain::<C, ConcreteCircuit>(params);
-        if cs.num_selectors > 0 {
-            return Err(invalid("circuits with selectors cannot be read back"));
-        }
-        let (cs, _) = cs.compress_selectors(vec![]);
         let mut len = [0u8; 4];
         reader.read_exact(&mut len)?;
         let n_fixed = u32::from_le_bytes(len) as usize;
-        if n_fixed != cs.num_fixed_columns {
+        // the circuit's fixed columns and at most one per selector
+        if n_fixed < cs.num_fixed_columns || n_fixed > cs.num_fixed_columns + cs.num_selectors {
             return Err(invalid("fixed column count does not match the circuit"));
         }
-        let fixed_commitments = (0..n_fixed).map(|_| C::read(reader)).collect::<Result<_, _>>()?;
+        let fixed_commitments: Vec<C> =
+            (0..n_fixed).map(|_| C::read(reader)).collect::<Result<_, _>>()?;
         reader.read_exact(&mut len)?;
         let n_perm = u32::from_le_bytes(len) as usize;
         if n_perm != cs.permutation.get_columns().len() {
             return Err(invalid("permutation column count does not match the circuit"));
         }
         let permutation = permutation::VerifyingKey::read(reader, n_perm)?;
-        Ok(Self::from_parts(domain, fixed_commitments, permutation, cs))
+        let mut selectors = vec![];
+        if cs.num_selectors > 0 {
+            reader.read_exact(&mut len)?;
+            if u32::from_le_bytes(len) as usize != cs.num_selectors {
+                return Err(invalid("selector count does not match the circuit"));
+            }
+            reader.read_exact(&mut len)?;
+            let n = u32::from_le_bytes(len) as usize;
+            if n as u64 != params.n {
+                return Err(invalid("selector rows do not match the parameters"));
+            }
+            for _ in 0..cs.num_selectors {
+                let mut bytes = vec![0u8; n.div_ceil(8)];
+                reader.read_exact(&mut bytes)?;
+                selectors.push((0..n).map(|i| bytes[i / 8] >> (i % 8) & 1 == 1).collect());
+            }
+        }
+        let (cs, _) = cs.compress_selectors(selectors.clone());
+        // the selector columns come after the circuit's own fixed columns
+        if fixed_commitments.len() != cs.num_fixed_columns {
+            return Err(invalid("fixed column count does not match the circuit"));
+        }
+        Ok(Self::from_parts(
+            domain,
+            fixed_commitments,
+            permutation,
+            cs,
+            selectors,
+        ))
     }
 }
 

@@ -1,15 +1,21 @@
-//! Multiply-accumulate chip: dot products with constant weights, `L` lanes
-//! per row. Weights and biases live in fixed columns, so the verifying key
-//! binds the model; inputs are copies of the cells holding the values.
+//! Multiply-accumulate chip: dot products, `L` lanes per row. Public
+//! weights and biases live in fixed columns, so the verifying key binds
+//! them; inputs are copies of the cells holding the values.
 //!
-//! Gate `acc = cont * acc_prev + bias + sum_i x_i * w_i` on every used row:
-//! a dot product starts on a row with `cont = 0` (and its bias), continues
-//! on rows with `cont = 1`, and its value is the `acc` of its last row.
+//! Gate `acc = cont * acc_prev + bias + sum_i x_i * (w_i + wa_i)` on every
+//! used row: a dot product starts on a row with `cont = 0` (and its bias),
+//! continues on rows with `cont = 1`, and its value is the `acc` of its
+//! last row. The advice weights `wa` exist only in circuits with private
+//! parameters: there every `wa` cell of a used row is a copy, either of a
+//! private parameter's cell (its fixed `w` is then 0) or of the constant
+//! zero (a public weight, or a padding lane).
 //!
 //! **Uniqueness.** Every lane input is a copy of a determined cell, or a
-//! padding cell whose weight is 0; `acc` has coefficient 1 on every row, so
-//! given the inputs each row's `acc` (and hence the dot product) has
-//! exactly one value: the runtime's.
+//! padding cell whose weight is 0 (fixed 0 and, with advice weights, a copy
+//! of the constant 0); every advice weight is a copy of a determined cell;
+//! `acc` has coefficient 1 on every row, so given the inputs and weights
+//! each row's `acc` (and hence the dot product) has exactly one value: the
+//! runtime's.
 
 use halo2_proofs::circuit::{Region, Value};
 use halo2_proofs::pasta::Fp;
@@ -26,6 +32,8 @@ pub struct MacConfig {
     pub x: Vec<Column<Advice>>,
     /// Weights, one per lane.
     pub w: Vec<Column<Fixed>>,
+    /// Advice weights, one per lane (circuits with private parameters).
+    pub wa: Option<Vec<Column<Advice>>>,
     /// Running sum.
     pub acc: Column<Advice>,
     /// Bias (first row of a dot product).
@@ -36,13 +44,25 @@ pub struct MacConfig {
     pub q: Column<Fixed>,
 }
 
+/// A tap's weight: public (a fixed value) or a private parameter's cell.
+#[derive(Clone, Copy, Debug)]
+pub enum Weight<'a> {
+    /// A public weight, in the fixed column.
+    Fixed(i64),
+    /// A private weight: the advice weight is a copy of this cell.
+    Cell(&'a ACell),
+}
+
 /// One tap: an input cell and its weight.
-pub type Tap<'a> = (&'a ACell, i64);
+pub type Tap<'a> = (&'a ACell, Weight<'a>);
 
 /// What layers ask of the MAC chip.
 pub trait MacInstructions {
     /// Lays out `bias + sum of taps` from `row`; returns the value's cell
-    /// (which must equal `value` from the trace) and the rows used.
+    /// (which must equal `value` from the trace) and the rows used. With
+    /// advice weights, `zero` is the constant-zero cell every advice weight
+    /// of a public tap or padding lane copies.
+    #[allow(clippy::too_many_arguments)]
     fn dot(
         &self,
         region: &mut Region<'_, Fp>,
@@ -51,6 +71,7 @@ pub trait MacInstructions {
         taps: &[Tap<'_>],
         bias: i64,
         value: Value<Fp>,
+        zero: Option<&ACell>,
     ) -> Result<(ACell, usize), Error>;
 }
 
@@ -60,10 +81,20 @@ pub fn rows_for(taps: usize, lanes: usize) -> usize {
 }
 
 impl MacConfig {
-    /// Allocates `lanes` lanes and the gate.
-    pub fn configure(meta: &mut ConstraintSystem<Fp>, lanes: usize) -> Self {
+    /// Allocates `lanes` lanes and the gate (with advice weights when
+    /// `private`).
+    pub fn configure(meta: &mut ConstraintSystem<Fp>, lanes: usize, private: bool) -> Self {
         let x: Vec<_> = (0..lanes).map(|_| meta.advice_column()).collect();
         let w: Vec<_> = (0..lanes).map(|_| meta.fixed_column()).collect();
+        let wa: Option<Vec<_>> = private.then(|| {
+            (0..lanes)
+                .map(|_| {
+                    let c = meta.advice_column();
+                    meta.enable_equality(c);
+                    c
+                })
+                .collect()
+        });
         let acc = meta.advice_column();
         for &c in &x {
             meta.enable_equality(c);
@@ -74,13 +105,18 @@ impl MacConfig {
             meta.fixed_column(),
             meta.fixed_column(),
         );
+        let wa_gate = wa.clone();
         meta.create_gate("acc = cont * acc_prev + bias + sum x_i * w_i", |m| {
             let q = m.query_fixed(q);
             let acc_cur = m.query_advice(acc, Rotation::cur());
             let acc_prev = m.query_advice(acc, Rotation::prev());
             let mut sum = m.query_fixed(bias) + m.query_fixed(cont) * acc_prev;
             for i in 0..x.len() {
-                sum = sum + m.query_advice(x[i], Rotation::cur()) * m.query_fixed(w[i]);
+                let mut wi = m.query_fixed(w[i]);
+                if let Some(wa) = &wa_gate {
+                    wi = wi + m.query_advice(wa[i], Rotation::cur());
+                }
+                sum = sum + m.query_advice(x[i], Rotation::cur()) * wi;
             }
             vec![(
                 "acc = cont * acc_prev + bias + sum x_i * w_i",
@@ -90,6 +126,7 @@ impl MacConfig {
         MacConfig {
             x,
             w,
+            wa,
             acc,
             bias,
             cont,
@@ -107,8 +144,12 @@ impl MacInstructions for MacConfig {
         taps: &[Tap<'_>],
         bias: i64,
         value: Value<Fp>,
+        zero: Option<&ACell>,
     ) -> Result<(ACell, usize), Error> {
         let lanes = self.x.len();
+        if self.wa.is_some() != zero.is_some() {
+            return Err(Error::Synthesis);
+        }
         let rows = rows_for(taps.len(), lanes);
         let mut acc = Value::known(fp64(bias));
         let mut out = None;
@@ -128,11 +169,27 @@ impl MacInstructions for MacConfig {
                 || Value::known(Fp::from(u64::from(r > 0))),
             )?;
             for lane in 0..lanes {
-                let w = match taps.get(r * lanes + lane) {
-                    Some(&(cell, w)) => {
+                let tap = taps.get(r * lanes + lane);
+                if let (Some(wa), Some(zero)) = (&self.wa, zero) {
+                    let src = match tap {
+                        Some(&(_, Weight::Cell(c))) => c,
+                        _ => zero,
+                    };
+                    a.copy(region, "mac.wa", src, wa[lane], at)?;
+                }
+                let w = match tap {
+                    Some(&(cell, Weight::Fixed(w))) => {
                         let c = a.copy(region, "mac.x", cell, self.x[lane], at)?;
                         acc = acc + c.value().map(|v| *v * fp64(w));
                         w
+                    }
+                    Some(&(cell, Weight::Cell(wc))) => {
+                        if self.wa.is_none() {
+                            return Err(Error::Synthesis);
+                        }
+                        let c = a.copy(region, "mac.x", cell, self.x[lane], at)?;
+                        acc = acc + c.value().copied() * wc.value().copied();
+                        0
                     }
                     None => {
                         a.advice(

@@ -3,6 +3,7 @@
 //! an instructions trait for what layers may ask of it.
 
 pub mod arith;
+pub mod commit;
 pub mod mac;
 pub mod maxpool;
 pub mod range;

@@ -1,0 +1,371 @@
+//! Private weights end to end (`zkc compile --private weights`, `zkc
+//! publish`, `zkc verify BUNDLE`): the bundle holds no weight and no salt,
+//! verifies proofs alone, depends on the weights only through
+//! `commitment.json`, and every mismatch is rejected.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use zkc_ir::{print_graph_full, Graph, Op};
+
+fn zkc(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_zkc"))
+        .args(args)
+        .env(
+            "ZKC_CACHE_DIR",
+            std::env::temp_dir().join("zkc-test-param-cache"),
+        )
+        .current_dir(cwd)
+        .output()
+        .expect("run zkc")
+}
+
+fn ok(o: &Output) -> String {
+    assert!(
+        o.status.success(),
+        "zkc failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+fn fails(o: &Output, needle: &str) {
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success(),
+        "expected failure: {}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains(needle), "{err:?} does not mention {needle:?}");
+}
+
+fn tempdir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("zkc-private-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// Compiles bundled model `name` with private weights and sets it up.
+fn private_model(d: &Path, name: &str, dir: &str) -> PathBuf {
+    let m = common::root().join("models").join(name);
+    let onnx = m.with_extension("onnx");
+    let cal = m.join("calibration.json");
+    let out = ok(&zkc(
+        &[
+            "compile",
+            s(&onnx),
+            "--calibration",
+            s(&cal),
+            "--private",
+            "weights",
+            "-o",
+            dir,
+            "--json",
+        ],
+        d,
+    ));
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(
+        r["commitment"].as_str().is_some_and(|c| c.len() == 64),
+        "{r}"
+    );
+    assert!(r["circuit_shape"].as_str().unwrap().contains("commit"));
+    ok(&zkc(&["setup", dir], d));
+    d.join(dir)
+}
+
+/// The private values of an artifact's quantized graph, per node.
+fn private_values(art: &Path) -> Vec<Vec<i64>> {
+    let g = load(art);
+    g.ids()
+        .into_iter()
+        .filter_map(|id| match g.op(id) {
+            Op::Private(p) => Some(p.values.as_ref().unwrap().as_i64().unwrap().to_vec()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn load(dir: &Path) -> Graph {
+    zkc_ir::parse_graph(&std::fs::read_to_string(dir.join("quantized.ir")).unwrap()).unwrap()
+}
+
+fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path();
+            (
+                p.file_name().unwrap().to_string_lossy().to_string(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn bundle_verifies_alone_and_holds_no_secret() {
+    let d = tempdir("flow");
+    let art = private_model(&d, "digits_cnn", "cnn.zkc");
+    for f in ["secret.json", "commitment.json", "vk.bin", "setup.json"] {
+        assert!(art.join(f).is_file(), "{f}");
+    }
+    let bundle = d.join("bundle");
+    ok(&zkc(&["publish", s(&art), "-o", s(&bundle)], &d));
+    let names: Vec<String> = files(&bundle).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(
+        names,
+        [
+            "commitment.json",
+            "manifest.json",
+            "quantized.ir",
+            "setup.json",
+            "vk.bin"
+        ]
+    );
+    // no weight value: every private node is hidden, and no run of eight
+    // consecutive weights of any tensor appears in any bundle file
+    let ir = std::fs::read_to_string(bundle.join("quantized.ir")).unwrap();
+    let privates = ir.lines().filter(|l| l.contains("= private ")).count();
+    assert!(privates >= 4, "{ir}");
+    assert_eq!(ir.matches("= private hidden ").count(), privates);
+    let all: Vec<String> = files(&bundle)
+        .into_iter()
+        .map(|(_, b)| String::from_utf8_lossy(&b).to_string())
+        .collect();
+    for v in private_values(&art) {
+        for w in v.windows(8).step_by(7) {
+            let needle = w
+                .iter()
+                .map(|x| x.to_string())
+                .collect::<Vec<_>>()
+                .join(",");
+            assert!(
+                !all.iter().any(|t| t.contains(&needle)),
+                "weights {needle} in the bundle"
+            );
+        }
+    }
+    // no salt
+    let secret: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(art.join("secret.json")).unwrap()).unwrap();
+    let salt = secret["salt"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches('0')
+        .to_string();
+    assert!(salt.len() > 40);
+    assert!(!all.iter().any(|t| t.contains(&salt)));
+
+    // prove from the artifact, verify from the bundle (and the artifact)
+    let input = common::root().join("models/digits_cnn/input.json");
+    ok(&zkc(
+        &["prove", s(&art), "--input", s(&input), "-o", "p.json"],
+        &d,
+    ));
+    let v: serde_json::Value =
+        serde_json::from_str(&ok(&zkc(&["verify", s(&bundle), "p.json", "--json"], &d))).unwrap();
+    assert_eq!(v["valid"], true);
+    let c: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(bundle.join("commitment.json")).unwrap()).unwrap();
+    assert_eq!(v["commitment"], c["commitment"]);
+    ok(&zkc(&["verify", s(&art), "p.json"], &d));
+    ok(&zkc(
+        &["verify", s(&bundle), "p.json", "--recompute-key"],
+        &d,
+    ));
+    // a bundle cannot prove
+    fails(
+        &zkc(
+            &["prove", s(&bundle), "--input", s(&input), "-o", "q.json"],
+            &d,
+        ),
+        "float.ir",
+    );
+
+    // the proof's claimed commitment changed
+    let proof: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("p.json")).unwrap()).unwrap();
+    let mut forged = proof.clone();
+    let other = format!("{:0>64}", "1");
+    forged["commitment"] = other.clone().into();
+    std::fs::write(d.join("f.json"), serde_json::to_vec(&forged).unwrap()).unwrap();
+    fails(&zkc(&["verify", s(&bundle), "f.json"], &d), "commitment");
+    // the bundle's commitment replaced (another model's), proof consistent
+    let b2 = d.join("bundle2");
+    ok(&zkc(&["publish", s(&art), "-o", s(&b2)], &d));
+    let mut c2 = c.clone();
+    c2["commitment"] = other.clone().into();
+    std::fs::write(b2.join("commitment.json"), serde_json::to_vec(&c2).unwrap()).unwrap();
+    std::fs::write(d.join("f2.json"), serde_json::to_vec(&forged).unwrap()).unwrap();
+    fails(&zkc(&["verify", s(&b2), "f2.json"], &d), "does not verify");
+    // the proof without its commitment
+    let mut bare = proof.clone();
+    bare.as_object_mut().unwrap().remove("commitment");
+    std::fs::write(d.join("f3.json"), serde_json::to_vec(&bare).unwrap()).unwrap();
+    fails(&zkc(&["verify", s(&bundle), "f3.json"], &d), "commitment");
+}
+
+#[test]
+fn a_public_proof_is_not_a_private_one_and_back() {
+    let d = tempdir("mix");
+    let art = private_model(&d, "digits_mlp", "priv.zkc");
+    let m = common::root().join("models/digits_mlp");
+    ok(&zkc(
+        &[
+            "compile",
+            s(&m.with_extension("onnx")),
+            "--calibration",
+            s(&m.join("calibration.json")),
+            "-o",
+            "pub.zkc",
+        ],
+        &d,
+    ));
+    ok(&zkc(&["setup", "pub.zkc"], &d));
+    let input = m.join("input.json");
+    ok(&zkc(
+        &["prove", "pub.zkc", "--input", s(&input), "-o", "pub.json"],
+        &d,
+    ));
+    ok(&zkc(
+        &["prove", s(&art), "--input", s(&input), "-o", "priv.json"],
+        &d,
+    ));
+    // a public-weights proof presented as private, and the reverse
+    fails(&zkc(&["verify", s(&art), "pub.json"], &d), "another model");
+    fails(
+        &zkc(&["verify", "pub.zkc", "priv.json"], &d),
+        "another model",
+    );
+    // a public proof with a commitment grafted on is refused by the public model
+    let mut p: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("pub.json")).unwrap()).unwrap();
+    p["commitment"] = format!("{:0>64}", "2").into();
+    std::fs::write(d.join("g.json"), serde_json::to_vec(&p).unwrap()).unwrap();
+    fails(
+        &zkc(&["verify", "pub.zkc", "g.json"], &d),
+        "no private parts",
+    );
+}
+
+/// Another model of the same architecture and scales: the artifact's
+/// private weights changed (within their range), recommitted.
+fn with_other_weights(src: &Path, dst: &Path) {
+    let a = zkc::model::Model::load(src).unwrap();
+    let mut g = a.quant.clone();
+    for id in g.ids() {
+        if let Op::Private(p) = &mut g.node_mut(id).op {
+            let t = p.values.as_mut().unwrap();
+            let mut v = t.as_i64().unwrap().to_vec();
+            for (i, x) in v.iter_mut().enumerate() {
+                if i % 3 == 0 {
+                    *x = (-*x).clamp(p.lo, p.hi);
+                }
+            }
+            *t = zkc_ir::Tensor::i64(t.shape().to_vec(), v).unwrap();
+        }
+    }
+    std::fs::create_dir_all(dst).unwrap();
+    for f in ["manifest.json", "float.ir", "report.json"] {
+        std::fs::copy(src.join(f), dst.join(f)).unwrap();
+    }
+    std::fs::write(dst.join("quantized.ir"), print_graph_full(&g).unwrap()).unwrap();
+    let info = &a.manifest.quantization.private;
+    let (secret, c) = zkc::commitment::new_files(&g, info).unwrap();
+    std::fs::write(
+        dst.join("secret.json"),
+        zkc::compile::json_bytes(&secret).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(
+        dst.join("commitment.json"),
+        zkc::compile::json_bytes(&c).unwrap(),
+    )
+    .unwrap();
+}
+
+#[test]
+fn bundles_of_same_shape_differ_only_in_the_commitment() {
+    let d = tempdir("same");
+    let a = private_model(&d, "digits_mlp", "a.zkc");
+    let b = d.join("b.zkc");
+    with_other_weights(&a, &b);
+    assert_ne!(private_values(&a), private_values(&b));
+    ok(&zkc(&["setup", "b.zkc"], &d));
+    ok(&zkc(&["publish", "a.zkc", "-o", "ba"], &d));
+    ok(&zkc(&["publish", "b.zkc", "-o", "bb"], &d));
+    let (fa, fb) = (files(&d.join("ba")), files(&d.join("bb")));
+    assert_eq!(fa.len(), fb.len());
+    for ((na, ba), (nb, bb)) in fa.iter().zip(&fb) {
+        assert_eq!(na, nb);
+        if na == "commitment.json" {
+            assert_ne!(ba, bb);
+        } else {
+            assert_eq!(ba, bb, "{na} differs");
+        }
+    }
+    // a proof by the other model is refused against the first's bundle
+    let input = common::root().join("models/digits_mlp/input.json");
+    ok(&zkc(
+        &["prove", "b.zkc", "--input", s(&input), "-o", "pb.json"],
+        &d,
+    ));
+    fails(&zkc(&["verify", "ba", "pb.json"], &d), "commitment");
+    ok(&zkc(&["verify", "bb", "pb.json"], &d));
+    // and its artifact, its commitment.json swapped for the first's, cannot prove
+    std::fs::copy(a.join("commitment.json"), b.join("commitment.json")).unwrap();
+    fails(
+        &zkc(
+            &["prove", "b.zkc", "--input", s(&input), "-o", "pc.json"],
+            &d,
+        ),
+        "commitment.json",
+    );
+}
+
+#[test]
+fn private_inputs_and_bad_flags_are_refused_cleanly() {
+    let d = tempdir("flags");
+    let m = common::root().join("models/digits_mlp.onnx");
+    fails(
+        &zkc(&["compile", s(&m), "--private", "input", "-o", "x.zkc"], &d),
+        "not supported yet",
+    );
+    fails(
+        &zkc(
+            &[
+                "compile",
+                s(&m),
+                "--private",
+                "weights",
+                "--per-channel",
+                "-o",
+                "x.zkc",
+            ],
+            &d,
+        ),
+        "per-channel",
+    );
+    assert!(!d.join("x.zkc").exists());
+    let o = zkc(&["compile", s(&m), "--private", "bogus"], &d);
+    assert!(!o.status.success());
+    // publishing before setup
+    ok(&zkc(
+        &["compile", s(&m), "--private", "weights", "-o", "y.zkc"],
+        &d,
+    ));
+    fails(&zkc(&["publish", "y.zkc", "-o", "b"], &d), "zkc setup");
+    assert!(!d.join("b").exists());
+}
