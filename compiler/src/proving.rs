@@ -66,6 +66,10 @@ pub struct ShapeInfo {
     /// Commitment lanes (0 and absent for a public model).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub commit_lanes: usize,
+    /// The dataset statement chip: classes, limbs, table width (absent
+    /// for a one-input circuit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statement: Option<(usize, usize, u32)>,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -81,6 +85,7 @@ impl From<CircuitShape> for ShapeInfo {
             max_lanes: s.max_lanes,
             table_lanes: s.table_lanes,
             commit_lanes: s.commit_lanes,
+            statement: s.statement.map(|st| (st.classes, st.limbs, st.t)),
         }
     }
 }
@@ -287,6 +292,9 @@ impl From<ShapeInfo> for CircuitShape {
             max_lanes: s.max_lanes,
             table_lanes: s.table_lanes,
             commit_lanes: s.commit_lanes,
+            statement: s
+                .statement
+                .map(|(classes, limbs, t)| zkc_circuit::StatementShape { classes, limbs, t }),
         }
     }
 }

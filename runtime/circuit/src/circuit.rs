@@ -19,6 +19,7 @@ use crate::chips::mac::{MacConfig, MacInstructions, Tap, Weight};
 use crate::chips::maxpool::{MaxConfig, MaxInstructions};
 use crate::chips::range::RangeTableConfig;
 use crate::chips::rescale::{RescaleConfig, RescaleInstructions};
+use crate::chips::statement::StatementConfig;
 use crate::chips::table::{FunctionTable, TableConfig, TableInstructions};
 use crate::field::{fp, fp64, pow2};
 use crate::plan::{node_layout, Cursors, NodeLayout, Plan};
@@ -35,6 +36,7 @@ pub struct ModelConfig {
     max: Option<MaxConfig>,
     table: Option<TableConfig>,
     commit: Option<CommitConfig>,
+    statement: Option<StatementConfig>,
     range: RangeTableConfig,
     instance: Column<Instance>,
 }
@@ -50,6 +52,11 @@ impl ModelConfig {
         }
         if let Some(c) = &self.commit {
             v.extend(c.advice_columns());
+        }
+        if let Some(st) = &self.statement {
+            v.extend([st.y, st.h, st.s, st.sel, st.p, st.m]);
+            v.extend(st.r.iter().copied());
+            v.extend([st.lab, st.val, st.w, st.c, st.tot]);
         }
         if let Some(a) = &self.arith {
             for l in &a.lanes {
@@ -80,6 +87,7 @@ pub struct ModelCircuit {
     forge: Vec<Forge>,
     log: Option<Arc<std::sync::Mutex<Vec<CellRecord>>>>,
     salt: Option<Fp>,
+    dataset: Option<Arc<DatasetWitness>>,
 }
 
 impl ModelCircuit {
@@ -93,6 +101,20 @@ impl ModelCircuit {
             forge: vec![],
             log: None,
             salt: None,
+            dataset: None,
+        }
+    }
+
+    /// A dataset circuit (`plan` from [`crate::plan::plan_dataset`]) with an
+    /// optional witness: one trace, label and flag per sample.
+    pub fn dataset(
+        graph: Arc<Graph>,
+        plan: Arc<Plan>,
+        witness: Option<Arc<DatasetWitness>>,
+    ) -> Self {
+        ModelCircuit {
+            dataset: witness,
+            ..ModelCircuit::new(graph, plan, None)
         }
     }
 
@@ -145,6 +167,7 @@ impl ModelCircuit {
             forge: vec![],
             log: None,
             salt: None,
+            dataset: None,
             ..self.clone()
         }
     }
@@ -181,6 +204,9 @@ impl Circuit<Fp> for ModelCircuit {
             max: (shape.max_lanes > 0).then(|| MaxConfig::configure(meta, range)),
             table: (shape.table_lanes > 0).then(|| TableConfig::configure(meta)),
             commit: private.then(|| CommitConfig::configure(meta, shape.commit_lanes, range)),
+            statement: shape
+                .statement
+                .map(|st| StatementConfig::configure(meta, st.classes, st.limbs, st.t, range)),
             range,
             instance,
         }
@@ -236,7 +262,11 @@ impl Circuit<Fp> for ModelCircuit {
         let table_ids: HashMap<NodeId, u64> = tables.iter().map(|(id, f)| (*id, f.id)).collect();
         let assigner = Assigner::new(self.tamper.clone(), self.forge.clone(), self.log.is_some());
         let salt = self.salt.map(Value::known).unwrap_or(Value::unknown());
-        let (inputs, outputs, words) = layouter.assign_region(
+        let traces: Vec<Option<&IntRun>> = match &self.dataset {
+            Some(d) => (0..self.plan.samples).map(|i| d.runs.get(i)).collect(),
+            None => vec![self.witness.as_deref()],
+        };
+        let out = layouter.assign_region(
             || "model",
             |mut region| {
                 assigner.start_pass();
@@ -245,7 +275,10 @@ impl Circuit<Fp> for ModelCircuit {
                     plan: &self.plan,
                     cfg: &config,
                     a: &assigner,
-                    trace: self.witness.as_deref(),
+                    trace: None,
+                    traces: &traces,
+                    dataset: self.dataset.as_deref(),
+                    input_base: 0,
                     cells: HashMap::new(),
                     cur: Cursors::new(&self.plan.shape),
                     table_ids: &table_ids,
@@ -264,14 +297,30 @@ impl Circuit<Fp> for ModelCircuit {
             }
         }
         // Public values, in the order of `instance_of`: every element of
-        // every graph input (by input index), then every output element.
-        for (cell, row) in &inputs {
+        // every graph input (by input index), then every output element; in
+        // a dataset circuit every sample's inputs, then the labels, the
+        // flags and the count instead of outputs.
+        for (cell, row) in &out.inputs {
             layouter.constrain_instance(cell.cell(), config.instance, *row)?;
         }
-        let offset: usize = g.inputs_list().iter().map(|&i| numel(g.shape(i))).sum();
-        for (i, cell) in outputs.iter().enumerate() {
-            layouter.constrain_instance(cell.cell(), config.instance, offset + i)?;
+        let in_len: usize = g.inputs_list().iter().map(|&i| numel(g.shape(i))).sum();
+        let mut offset = in_len * self.plan.samples;
+        if self.plan.statement.is_some() {
+            let n = self.plan.samples;
+            for (i, (lab, val)) in out.labels.iter().enumerate() {
+                layouter.constrain_instance(lab.cell(), config.instance, offset + i)?;
+                layouter.constrain_instance(val.cell(), config.instance, offset + n + i)?;
+            }
+            let tot = out.total.as_ref().ok_or(Error::Synthesis)?;
+            layouter.constrain_instance(tot.cell(), config.instance, offset + 2 * n)?;
+            offset += 2 * n + 1;
+        } else {
+            for (i, cell) in out.outputs.iter().enumerate() {
+                layouter.constrain_instance(cell.cell(), config.instance, offset + i)?;
+            }
+            offset += out.outputs.len();
         }
+        let words = out.words;
         // The commitment: Poseidon over the salt and the chunk words, the
         // last public value.
         if let Some(c) = &config.commit {
@@ -293,7 +342,7 @@ impl Circuit<Fp> for ModelCircuit {
             let out = sponge
                 .finish_absorbing(layouter.namespace(|| "finish"))?
                 .squeeze(layouter.namespace(|| "squeeze"))?;
-            layouter.constrain_instance(out.cell(), config.instance, offset + outputs.len())?;
+            layouter.constrain_instance(out.cell(), config.instance, offset)?;
         }
         Ok(())
     }
@@ -306,6 +355,12 @@ struct Synth<'a> {
     cfg: &'a ModelConfig,
     a: &'a Assigner,
     trace: Option<&'a IntRun>,
+    /// The trace of every sample (one for a one-input circuit).
+    traces: &'a [Option<&'a IntRun>],
+    /// Labels and flags of a dataset circuit's witness.
+    dataset: Option<&'a DatasetWitness>,
+    /// Instance row of the current sample's first input element.
+    input_base: usize,
     cells: HashMap<NodeId, Vec<ACell>>,
     cur: Cursors,
     table_ids: &'a HashMap<NodeId, u64>,
@@ -348,9 +403,31 @@ impl Param {
     }
 }
 
-/// What the model region hands to the rest of synthesis: the input cells
-/// with their instance rows, the output cells, and the commitment's words.
-type RegionOut = (Vec<(ACell, usize)>, Vec<ACell>, Vec<ACell>);
+/// What the model region hands to the rest of synthesis.
+struct RegionOut {
+    /// Input cells with their instance rows.
+    inputs: Vec<(ACell, usize)>,
+    /// Output cells (a one-input circuit).
+    outputs: Vec<ACell>,
+    /// The words the commitment hashes.
+    words: Vec<ACell>,
+    /// Per sample, the label and flag cells (a dataset circuit).
+    labels: Vec<(ACell, ACell)>,
+    /// The count (a dataset circuit).
+    total: Option<ACell>,
+}
+
+/// The witness of a dataset circuit: every sample's trace, label and
+/// whether it counts (a chunk is padded with samples that do not).
+#[derive(Clone, Debug)]
+pub struct DatasetWitness {
+    /// Traces, one per sample of the chunk.
+    pub runs: Vec<IntRun>,
+    /// Class labels.
+    pub labels: Vec<i64>,
+    /// Whether each sample counts.
+    pub counted: Vec<bool>,
+}
 
 impl Synth<'_> {
     /// The trace value of element `i` of `id`.
@@ -377,25 +454,53 @@ impl Synth<'_> {
             self.a.advice(region, "max.pad", mx.m, 0, zero)?;
             self.a.advice(region, "max.pad", mx.p, 0, zero)?;
         }
+        // private values are the same in every sample's trace
+        self.trace = self.traces.first().copied().flatten();
         let words = self.commit(region, salt)?;
         self.place_pads(region)?;
         let order = self.g.topo_order().map_err(|_| Error::Synthesis)?;
+        let layouts: Vec<(NodeId, NodeLayout)> = order
+            .iter()
+            .map(|&id| node_layout(self.g, id, self.plan.shape.mac_lanes).map(|l| (id, l)))
+            .collect::<Result<_, _>>()
+            .map_err(|_| Error::Synthesis)?;
+        let in_len: usize = self
+            .g
+            .inputs_list()
+            .iter()
+            .map(|&i| numel(self.g.shape(i)))
+            .sum();
         let mut inputs = vec![];
-        for id in order {
-            let layout =
-                node_layout(self.g, id, self.plan.shape.mac_lanes).map_err(|_| Error::Synthesis)?;
-            let cells = match layout {
-                NodeLayout::None => continue,
-                NodeLayout::Movement => self.movement(id)?,
-                NodeLayout::Dot(_) => self.dots(region, id)?,
-                NodeLayout::Arith(_) => self.arith(region, id)?,
-                NodeLayout::Rescale(specs) => self.rescales(region, id, &specs, &mut inputs)?,
-                NodeLayout::Max(_, d_bits) => self.maxes(region, id, d_bits)?,
-                NodeLayout::Table(_) => self.tables(region, id)?,
-                NodeLayout::Private => self.private(region, id)?,
-            };
-            self.cells.insert(id, cells);
+        let mut sample_outputs = vec![];
+        for sample in 0..self.plan.samples {
+            self.trace = self.traces.get(sample).copied().flatten();
+            self.input_base = sample * in_len;
+            // a sample's values are its own; private parameters are shared
+            let g = self.g;
+            self.cells
+                .retain(|&id, _| matches!(g.op(id), Op::Private(_)));
+            for (id, layout) in &layouts {
+                let id = *id;
+                let cells = match layout {
+                    NodeLayout::None => continue,
+                    NodeLayout::Private if self.cells.contains_key(&id) => continue,
+                    NodeLayout::Movement => self.movement(id)?,
+                    NodeLayout::Dot(_) => self.dots(region, id)?,
+                    NodeLayout::Arith(_) => self.arith(region, id)?,
+                    NodeLayout::Rescale(specs) => self.rescales(region, id, specs, &mut inputs)?,
+                    NodeLayout::Max(_, d_bits) => self.maxes(region, id, *d_bits)?,
+                    NodeLayout::Table(_) => self.tables(region, id)?,
+                    NodeLayout::Private => self.private(region, id)?,
+                };
+                self.cells.insert(id, cells);
+            }
+            let mut outs = vec![];
+            for &o in self.g.outputs() {
+                outs.extend(self.cells_of(o)?.iter().cloned());
+            }
+            sample_outputs.push(outs);
         }
+        let (labels, total) = self.statement(region, &sample_outputs)?;
         self.a.at(None, 0);
         for (lane, &row) in self.cfg.rescale.lanes.iter().zip(&self.cur.rescale) {
             for col in [lane.r, lane.s, lane.yr] {
@@ -417,11 +522,64 @@ impl Synth<'_> {
                 region.assign_advice(|| "forged", *col, f.row, || Value::known(f.value))?;
             }
         }
-        let mut outs = vec![];
-        for &o in self.g.outputs() {
-            outs.extend(self.cells_of(o)?.iter().cloned());
+        let outputs = if self.plan.statement.is_some() {
+            vec![]
+        } else {
+            sample_outputs.pop().ok_or(Error::Synthesis)?
+        };
+        Ok(RegionOut {
+            inputs,
+            outputs,
+            words,
+            labels,
+            total,
+        })
+    }
+
+    /// The statement chip over every sample's outputs (dataset circuits):
+    /// returns the label and flag cells and the count.
+    #[allow(clippy::type_complexity)]
+    fn statement(
+        &mut self,
+        region: &mut Region<'_, Fp>,
+        outputs: &[Vec<ACell>],
+    ) -> Result<(Vec<(ACell, ACell)>, Option<ACell>), Error> {
+        let (Some(cfg), Some(widths)) = (&self.cfg.statement, &self.plan.statement) else {
+            return Ok((vec![], None));
+        };
+        let t = self.plan.range_bits;
+        let mut labels = vec![];
+        let mut tot: Option<ACell> = None;
+        for (i, outs) in outputs.iter().enumerate() {
+            self.a.at(None, i);
+            let (label, counted) = match self.dataset {
+                Some(d) => (
+                    d.labels
+                        .get(i)
+                        .map_or(Value::unknown(), |&l| Value::known(fp64(l))),
+                    d.counted
+                        .get(i)
+                        .map_or(Value::unknown(), |&c| Value::known(Fp::from(u64::from(c)))),
+                ),
+                None => (Value::unknown(), Value::unknown()),
+            };
+            let (lab, val, total) = cfg.sample(
+                region,
+                self.a,
+                // rows from `classes` on: no gate of the first sample reads
+                // a row before 0 (`tot_prev` is `classes` rows back)
+                (i + 1) * cfg.classes,
+                outs,
+                label,
+                counted,
+                tot.as_ref(),
+                widths,
+                t,
+            )?;
+            labels.push((lab, val));
+            tot = Some(total);
         }
-        Ok((inputs, outs, words))
+        Ok((labels, tot))
     }
 
     /// Constant cells for the values data movement places
@@ -780,7 +938,11 @@ impl Synth<'_> {
         let input_offset: usize = if is_input {
             let list = self.g.inputs_list();
             let pos = list.iter().position(|&i| i == id).ok_or(Error::Synthesis)?;
-            list[..pos].iter().map(|&i| numel(self.g.shape(i))).sum()
+            self.input_base
+                + list[..pos]
+                    .iter()
+                    .map(|&i| numel(self.g.shape(i)))
+                    .sum::<usize>()
         } else {
             0
         };
@@ -873,4 +1035,25 @@ pub fn instance_of(g: &Graph, run: &IntRun) -> Option<Vec<Fp>> {
         v.extend(run.value(id)?.iter().map(|&x| fp(i128::from(x))));
     }
     Some(v)
+}
+
+/// The public values of a dataset circuit: every sample's quantized inputs
+/// (in input-index order), then every label, every 0/1 flag, the count of
+/// correct counted samples, and the commitment when the model has one.
+pub fn dataset_instance(
+    inputs: &[Vec<Vec<i64>>],
+    labels: &[i64],
+    counted: &[bool],
+    correct: u64,
+    commitment: Option<Fp>,
+) -> Vec<Fp> {
+    let mut v: Vec<Fp> = inputs
+        .iter()
+        .flat_map(|s| s.iter().flatten().map(|&x| fp64(x)))
+        .collect();
+    v.extend(labels.iter().map(|&l| fp64(l)));
+    v.extend(counted.iter().map(|&c| Fp::from(u64::from(c))));
+    v.push(Fp::from(correct));
+    v.extend(commitment);
+    v
 }

@@ -31,11 +31,11 @@ pub mod prover;
 mod shape;
 
 pub use assign::{column_index, CellRecord, Forge, Tamper};
-pub use circuit::{instance_of, ModelCircuit};
+pub use circuit::{dataset_instance, instance_of, DatasetWitness, ModelCircuit};
 pub use plan::{plan, Plan};
 pub use shape::{
-    current_shape, CircuitShape, ShapeGuard, ARITH_LANE_CHOICES, COMMIT_LANE_CHOICES,
-    DEFAULT_SHAPE, MAC_LANE_CHOICES, RESCALE_LANE_CHOICES,
+    current_shape, CircuitShape, ShapeGuard, StatementShape, ARITH_LANE_CHOICES,
+    COMMIT_LANE_CHOICES, DEFAULT_SHAPE, MAC_LANE_CHOICES, RESCALE_LANE_CHOICES,
 };
 
 /// Errors of planning, key generation, proving and verification.

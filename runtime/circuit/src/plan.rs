@@ -424,6 +424,10 @@ pub struct Plan {
     pub macs: usize,
     /// The commitment chip's layout (circuits with private parameters).
     pub commit: Option<CommitLayout>,
+    /// Samples laid out (1 for a one-input circuit).
+    pub samples: usize,
+    /// The statement chip's limb widths (dataset circuits).
+    pub statement: Option<Vec<u32>>,
 }
 
 /// The integer constants data movement places in its output: pad values,
@@ -459,6 +463,9 @@ pub struct Prepared {
     pads: usize,
     instance_len: usize,
     private: Vec<(i64, i64)>,
+    input_len: usize,
+    /// Classes and spread bits of the one output, for a classifier.
+    output: Option<(usize, u32)>,
 }
 
 /// Computes the layouts of every node of `g` for `mac_lanes` lanes.
@@ -481,6 +488,13 @@ pub fn prepare(g: &Graph, mac_lanes: usize) -> Result<Prepared, CircuitError> {
         names.push(g.node(id).name.clone());
     }
     let private = private_ranges(g)?;
+    let input_len = g.inputs_list().iter().map(|&i| numel(g.shape(i))).sum();
+    let output = match g.outputs() {
+        [o] if numel(g.shape(*o)) >= 2 => bound_of(g, *o)
+            .ok()
+            .map(|(lo, hi)| (numel(g.shape(*o)), bits(&(hi - lo)).max(1))),
+        _ => None,
+    };
     let instance_len = g
         .inputs_list()
         .iter()
@@ -490,6 +504,8 @@ pub fn prepare(g: &Graph, mac_lanes: usize) -> Result<Prepared, CircuitError> {
         + usize::from(!private.is_empty());
     Ok(Prepared {
         private,
+        input_len,
+        output,
         layouts,
         names,
         macs,
@@ -504,6 +520,38 @@ pub fn prepare(g: &Graph, mac_lanes: usize) -> Result<Prepared, CircuitError> {
 /// circuit needs more than `2^MAX_K` rows (the reason names the op and the
 /// quantity).
 pub fn plan_with(p: &Prepared, shape: CircuitShape, t: u32) -> Result<Plan, String> {
+    plan_samples(p, shape, t, 1)
+}
+
+/// Plans a dataset circuit: `samples` copies of the model sharing its
+/// parameters, and the statement chip of `shape` (a one-input circuit when
+/// it has none; then `samples` must be 1).
+pub fn plan_samples(
+    p: &Prepared,
+    shape: CircuitShape,
+    t: u32,
+    samples: usize,
+) -> Result<Plan, String> {
+    if samples == 0 || (shape.statement.is_none() && samples != 1) {
+        return Err("a dataset circuit needs a statement and at least one sample".into());
+    }
+    let statement = match shape.statement {
+        None => None,
+        Some(st) => {
+            let (classes, bits) = p.output.ok_or_else(|| {
+                "an accuracy statement needs one output of at least two classes with a bound"
+                    .to_string()
+            })?;
+            let widths = crate::chips::statement::limbs(bits, t);
+            if st.classes != classes || st.limbs != widths.len() || st.t != t {
+                return Err(format!(
+                    "the statement chip {}x{} ({} bits) does not fit {classes} classes of {bits} bits",
+                    st.classes, st.limbs, st.t
+                ));
+            }
+            Some(widths)
+        }
+    };
     let mut cur = Cursors::new(&shape);
     let mut tags: BTreeSet<u32> = BTreeSet::from([0]);
     let mut by_op: BTreeMap<String, usize> = BTreeMap::new();
@@ -544,7 +592,7 @@ pub fn plan_with(p: &Prepared, shape: CircuitShape, t: u32) -> Result<Plan, Stri
         }
         Some(l)
     };
-    for ((_, kind, layout), name) in p.layouts.iter().zip(&p.names) {
+    for ((_, kind, layout), name) in (0..samples).flat_map(|_| p.layouts.iter().zip(&p.names)) {
         let before = (
             cur.mac,
             cur.arith,
@@ -629,6 +677,19 @@ pub fn plan_with(p: &Prepared, shape: CircuitShape, t: u32) -> Result<Plan, Stri
     }
     let cursor_rows = cur.rows(&shape);
     let mut rows = cursor_rows;
+    if let Some(w) = &statement {
+        tags.extend(w.iter().copied());
+        let n = (samples + 1) * p.output.map_or(0, |o| o.0);
+        rows = rows.max(n);
+        by_op.insert("statement".into(), n);
+    }
+    // a dataset circuit's public values: every sample's inputs, labels and
+    // flags, the count (and the commitment)
+    let instance_len = if statement.is_some() {
+        samples * (p.input_len + 2) + 1 + usize::from(!p.private.is_empty())
+    } else {
+        p.instance_len
+    };
     if let Some(l) = &commit {
         let constants = commit_constants(l, t).len() + 1;
         rows = rows.max(l.chip_rows() + constants);
@@ -641,19 +702,14 @@ pub fn plan_with(p: &Prepared, shape: CircuitShape, t: u32) -> Result<Plan, Stri
         *by_op.entry("commitment".into()).or_insert(0) += l.chip_rows();
     }
     let range_rows = table_rows(&tags);
-    let need = rows
-        .max(range_rows)
-        .max(p.function_rows)
-        .max(p.instance_len)
-        + RESERVED_ROWS
-        + 1;
+    let need = rows.max(range_rows).max(p.function_rows).max(instance_len) + RESERVED_ROWS + 1;
     let k = (need.next_power_of_two().trailing_zeros()).max(4);
     if k > MAX_K {
         let (what, n) = [
             ("chip rows", rows),
             ("range-table rows", range_rows),
             ("function-table rows", p.function_rows),
-            ("public values", p.instance_len),
+            ("public values", instance_len),
         ]
         .into_iter()
         .max_by_key(|x| x.1)
@@ -681,10 +737,12 @@ pub fn plan_with(p: &Prepared, shape: CircuitShape, t: u32) -> Result<Plan, Stri
         cursor_rows,
         range_table_rows: range_rows,
         function_table_rows: p.function_rows,
-        instance_len: p.instance_len,
+        instance_len,
         rows_by_op: by_op,
-        macs: p.macs,
+        macs: p.macs * samples,
         commit,
+        samples,
+        statement,
     })
 }
 
@@ -728,6 +786,13 @@ fn cost(p: &Plan) -> u64 {
     let lookups = lookups + c;
     let equality = equality + c + wa + poseidon * 5;
     let fixed = fixed + 3 * c + poseidon * 9;
+    // the statement chip
+    let sl = s.statement.map_or(0, |st| st.limbs);
+    let stmt = usize::from(s.statement.is_some());
+    let advice = advice + stmt * (11 + sl);
+    let lookups = lookups + sl;
+    let equality = equality + stmt * 4;
+    let fixed = fixed + stmt * (5 + sl);
     let units = 4 * advice + 12 * lookups + 4 * equality.div_ceil(3) + fixed;
     (1u64 << p.k) * units as u64
 }
@@ -747,6 +812,33 @@ pub fn plan_for(g: &Graph, shape: CircuitShape, t: u32) -> Result<Plan, CircuitE
 
 /// Plans `g`: tries lane counts and range widths and keeps the cheapest.
 pub fn plan(g: &Graph) -> Result<Plan, CircuitError> {
+    search(g, 1, false)
+}
+
+/// Plans the dataset circuit of `g` for `samples` samples per proof (an
+/// accuracy statement): tries lane counts and range widths, keeps the
+/// cheapest.
+pub fn plan_dataset(g: &Graph, samples: usize) -> Result<Plan, CircuitError> {
+    search(g, samples, true)
+}
+
+/// [`plan_for`] of a dataset circuit.
+pub fn plan_dataset_for(
+    g: &Graph,
+    shape: CircuitShape,
+    t: u32,
+    samples: usize,
+) -> Result<Plan, CircuitError> {
+    let prepared = prepare(g, shape.mac_lanes)?;
+    plan_samples(&prepared, shape, t, samples).map_err(|why| {
+        CircuitError::Unsupported(format!(
+            "the dataset circuit does not fit {} with a {t}-bit range table: {why}",
+            shape.describe()
+        ))
+    })
+}
+
+fn search(g: &Graph, samples: usize, statement: bool) -> Result<Plan, CircuitError> {
     let has = |f: &dyn Fn(&Op) -> bool| g.ids().into_iter().any(|id| f(g.op(id)));
     let max_lanes = usize::from(has(&|o| matches!(o, Op::MaxPool { .. })));
     let table_lanes = usize::from(has(&|o| matches!(o, Op::Table { .. })));
@@ -764,16 +856,30 @@ pub fn plan(g: &Graph) -> Result<Plan, CircuitError> {
                 .into_iter()
                 .flat_map(|r| commit_choices.iter().map(move |c| (r, c)))
             {
-                let shape = CircuitShape {
-                    mac_lanes: mac,
-                    arith_lanes: arith,
-                    rescale_lanes: rescale,
-                    max_lanes,
-                    table_lanes,
-                    commit_lanes,
-                };
                 for t in 8..=16 {
-                    match plan_with(&prepared, shape, t) {
+                    let st = match (statement, prepared.output) {
+                        (false, _) => None,
+                        (true, Some((classes, bits))) => Some(crate::shape::StatementShape {
+                            classes,
+                            limbs: crate::chips::statement::limbs(bits, t).len(),
+                            t,
+                        }),
+                        (true, None) => {
+                            return Err(CircuitError::Unsupported(
+                                "an accuracy statement needs a model with one output of at least two classes".into(),
+                            ))
+                        }
+                    };
+                    let shape = CircuitShape {
+                        mac_lanes: mac,
+                        arith_lanes: arith,
+                        rescale_lanes: rescale,
+                        max_lanes,
+                        table_lanes,
+                        commit_lanes,
+                        statement: st,
+                    };
+                    match plan_samples(&prepared, shape, t, samples) {
                         Ok(p) => {
                             let better = best
                                 .as_ref()

@@ -22,6 +22,21 @@ pub struct CircuitShape {
     /// there are also no advice weights, no Poseidon chip and no
     /// commitment among the public values).
     pub commit_lanes: usize,
+    /// The dataset statement chip (a circuit proving an accuracy over
+    /// several samples), or `None` for a one-input circuit.
+    pub statement: Option<StatementShape>,
+}
+
+/// The statement chip's configuration: classes per sample, and the limbs
+/// (and table width) of its range checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct StatementShape {
+    /// Classes per sample (the model's output length, 2 to 2^16).
+    pub classes: usize,
+    /// Limbs of the comparisons' range checks (1 to 4).
+    pub limbs: usize,
+    /// Range-table width the limbs use (8 to 16).
+    pub t: u32,
 }
 
 /// Multiply-accumulate lane counts the planner tries.
@@ -47,6 +62,11 @@ impl CircuitShape {
             && self.max_lanes <= 1
             && self.table_lanes <= 1
             && (self.commit_lanes == 0 || COMMIT_LANE_CHOICES.contains(&self.commit_lanes))
+            && self.statement.is_none_or(|s| {
+                (2..=1 << 16).contains(&s.classes)
+                    && (1..=4).contains(&s.limbs)
+                    && (8..=16).contains(&s.t)
+            })
     }
 
     /// True when the circuit has private parameters (a commitment).
@@ -64,6 +84,9 @@ impl CircuitShape {
         if self.commit_lanes > 0 {
             s.push_str(&format!(" commit{}", self.commit_lanes));
         }
+        if let Some(st) = self.statement {
+            s.push_str(&format!(" accuracy{}x{}", st.classes, st.limbs));
+        }
         s
     }
 }
@@ -76,6 +99,7 @@ pub const DEFAULT_SHAPE: CircuitShape = CircuitShape {
     max_lanes: 1,
     table_lanes: 1,
     commit_lanes: 0,
+    statement: None,
 };
 
 thread_local! {

@@ -23,6 +23,7 @@ fn stats_match_configure() {
             max_lanes: 1,
             table_lanes: 1,
             commit_lanes: 0,
+            statement: None,
         },
         CircuitShape {
             mac_lanes: 16,
@@ -31,6 +32,7 @@ fn stats_match_configure() {
             max_lanes: 1,
             table_lanes: 0,
             commit_lanes: 4,
+            statement: None,
         },
         CircuitShape {
             mac_lanes: 8,
@@ -39,6 +41,7 @@ fn stats_match_configure() {
             max_lanes: 0,
             table_lanes: 0,
             commit_lanes: 0,
+            statement: None,
         },
         CircuitShape {
             mac_lanes: 0,
@@ -47,6 +50,7 @@ fn stats_match_configure() {
             max_lanes: 0,
             table_lanes: 1,
             commit_lanes: 0,
+            statement: None,
         },
     ] {
         let _g = ShapeGuard::set(shape);

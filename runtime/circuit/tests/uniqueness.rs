@@ -18,6 +18,7 @@ const RESCALE: CircuitShape = CircuitShape {
     max_lanes: 0,
     table_lanes: 0,
     commit_lanes: 0,
+    statement: None,
 };
 
 fn shape(mac: usize, arith: usize, rescale: usize, max: usize, table: usize) -> CircuitShape {
@@ -28,6 +29,7 @@ fn shape(mac: usize, arith: usize, rescale: usize, max: usize, table: usize) -> 
         max_lanes: max,
         table_lanes: table,
         commit_lanes: 0,
+        statement: None,
     }
 }
 

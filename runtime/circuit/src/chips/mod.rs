@@ -8,4 +8,5 @@ pub mod mac;
 pub mod maxpool;
 pub mod range;
 pub mod rescale;
+pub mod statement;
 pub mod table;
