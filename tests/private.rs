@@ -124,16 +124,16 @@ fn bundle_verifies_alone_and_holds_no_secret() {
     let bundle = d.join("bundle");
     ok(&zkc(&["publish", s(&art), "-o", s(&bundle)], &d));
     let names: Vec<String> = files(&bundle).into_iter().map(|(n, _)| n).collect();
-    assert_eq!(
-        names,
-        [
-            "commitment.json",
-            "manifest.json",
-            "quantized.ir",
-            "setup.json",
-            "vk.bin"
-        ]
-    );
+    let want = [
+        "commitment.json",
+        "manifest.json",
+        "quantized.ir",
+        "setup.json",
+        "statement-vk.bin",
+        "statement.json",
+        "vk.bin",
+    ];
+    assert_eq!(names, want);
     // no weight value: every private node is hidden, and no run of eight
     // consecutive weights of any tensor appears in any bundle file
     let ir = std::fs::read_to_string(bundle.join("quantized.ir")).unwrap();
@@ -368,4 +368,181 @@ fn private_inputs_and_bad_flags_are_refused_cleanly() {
     ));
     fails(&zkc(&["publish", "y.zkc", "-o", "b"], &d), "zkc setup");
     assert!(!d.join("b").exists());
+}
+
+/// The first `n` samples of a bundled model's data.json, written to `dir`.
+fn subset(name: &str, n: usize, dir: &Path, file: &str) -> PathBuf {
+    let d: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(common::root().join("models").join(name).join("data.json")).unwrap(),
+    )
+    .unwrap();
+    let take = |k: &str| -> serde_json::Value { d[k].as_array().unwrap()[..n].to_vec().into() };
+    let v = serde_json::json!({"inputs": take("inputs"), "labels": take("labels")});
+    let p = dir.join(file);
+    std::fs::write(&p, serde_json::to_vec(&v).unwrap()).unwrap();
+    p
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    serde_json::from_str(&ok(o)).unwrap()
+}
+
+#[test]
+fn dataset_statement_matches_eval_and_every_tampering_fails() {
+    let d = tempdir("data");
+    let m = common::root().join("models/digits_mlp");
+    ok(&zkc(
+        &[
+            "compile",
+            s(&m.with_extension("onnx")),
+            "--calibration",
+            s(&m.join("calibration.json")),
+            "--private",
+            "weights",
+            "-o",
+            "a.zkc",
+        ],
+        &d,
+    ));
+    // small chunks keep the test fast: 20 samples in 3 chunks of 8
+    let st = json(&zkc(
+        &["setup", "a.zkc", "--samples-per-proof", "8", "--json"],
+        &d,
+    ));
+    assert_eq!(st["statement"]["samples_per_proof"], 8);
+    let data = subset("digits_mlp", 20, &d, "data.json");
+    let eval = json(&zkc(&["eval", "a.zkc", "--data", s(&data), "--json"], &d));
+    let want = (eval["quantized_accuracy"].as_f64().unwrap() * 20.0).round() as u64;
+    let p = json(&zkc(
+        &[
+            "prove",
+            "a.zkc",
+            "--data",
+            s(&data),
+            "-o",
+            "d.json",
+            "--json",
+        ],
+        &d,
+    ));
+    assert_eq!(p["correct"], want);
+    assert_eq!(p["chunks"], 3);
+    ok(&zkc(&["publish", "a.zkc", "-o", "bundle"], &d));
+    let v = json(&zkc(
+        &["verify", "bundle", "d.json", "--data", s(&data), "--json"],
+        &d,
+    ));
+    assert_eq!(v["valid"], true);
+    assert_eq!(v["correct"], want);
+    assert_eq!(v["samples"], 20);
+    let c: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("bundle/commitment.json")).unwrap()).unwrap();
+    assert_eq!(v["commitment"], c["commitment"]);
+    assert_eq!(v["dataset_digest"].as_str().unwrap().len(), 64);
+    // a single-input proof's verify refuses a dataset proof without --data
+    fails(&zkc(&["verify", "bundle", "d.json"], &d), "--data");
+
+    let proof: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("d.json")).unwrap()).unwrap();
+    let write = |name: &str, v: &serde_json::Value| {
+        std::fs::write(d.join(name), serde_json::to_vec(v).unwrap()).unwrap();
+        name.to_string()
+    };
+    let verify =
+        |proof: &str, data: &Path| zkc(&["verify", "bundle", proof, "--data", s(data)], &d);
+    // a label changed in the data file: another dataset
+    let mut dv: serde_json::Value = serde_json::from_slice(&std::fs::read(&data).unwrap()).unwrap();
+    let l0 = dv["labels"][0].as_u64().unwrap();
+    dv["labels"][0] = ((l0 + 1) % 10).into();
+    let changed = d.join("changed.json");
+    std::fs::write(&changed, serde_json::to_vec(&dv).unwrap()).unwrap();
+    fails(&verify("d.json", &changed), "another dataset");
+    // ... even with the proof's digest made to match: the chunk fails
+    let mut f = proof.clone();
+    let bytes = std::fs::read(&changed).unwrap();
+    f["dataset_digest"] = zkc::dataset::dataset_digest(&bytes).into();
+    fails(&verify(&write("f1.json", &f), &changed), "does not verify");
+    // a sample's input changed, digest matched
+    let mut dv: serde_json::Value = serde_json::from_slice(&std::fs::read(&data).unwrap()).unwrap();
+    let x = &mut dv["inputs"][9];
+    let x = if x[0].is_array() { &mut x[0] } else { x };
+    x[5] = 16.0.into();
+    let changed2 = d.join("changed2.json");
+    std::fs::write(&changed2, serde_json::to_vec(&dv).unwrap()).unwrap();
+    let mut f = proof.clone();
+    f["dataset_digest"] = zkc::dataset::dataset_digest(&std::fs::read(&changed2).unwrap()).into();
+    fails(&verify(&write("f2.json", &f), &changed2), "does not verify");
+    // the count one off, in a chunk and in the total together
+    for delta in [1i64, -1] {
+        let mut f = proof.clone();
+        let c0 = f["chunks"][0]["correct"].as_i64().unwrap();
+        if c0 + delta < 0 || c0 + delta > 8 {
+            continue;
+        }
+        f["chunks"][0]["correct"] = (c0 + delta).into();
+        f["correct"] = (f["correct"].as_i64().unwrap() + delta).into();
+        fails(&verify(&write("f3.json", &f), &data), "does not verify");
+    }
+    // only the total changed
+    let mut f = proof.clone();
+    f["correct"] = (f["correct"].as_i64().unwrap() + 1).into();
+    fails(&verify(&write("f4.json", &f), &data), "add up");
+    // a chunk dropped, or repeated in another's place
+    let mut f = proof.clone();
+    f["chunks"].as_array_mut().unwrap().pop();
+    fails(&verify(&write("f5.json", &f), &data), "chunk");
+    let mut f = proof.clone();
+    let first = f["chunks"][0].clone();
+    let second = f["chunks"][1].clone();
+    f["chunks"][1] = first.clone();
+    f["correct"] = (f["correct"].as_i64().unwrap() - second["correct"].as_i64().unwrap()
+        + first["correct"].as_i64().unwrap())
+    .into();
+    fails(&verify(&write("f6.json", &f), &data), "does not verify");
+    // the chunks swapped
+    let mut f = proof.clone();
+    f["chunks"].as_array_mut().unwrap().swap(0, 1);
+    let out = verify(&write("f7.json", &f), &data);
+    if first != second {
+        fails(&out, "chunk");
+    }
+    // another model's commitment (another salt: recompiled)
+    ok(&zkc(
+        &[
+            "compile",
+            s(&m.with_extension("onnx")),
+            "--calibration",
+            s(&m.join("calibration.json")),
+            "--private",
+            "weights",
+            "-o",
+            "b.zkc",
+        ],
+        &d,
+    ));
+    ok(&zkc(&["setup", "b.zkc", "--samples-per-proof", "8"], &d));
+    ok(&zkc(&["publish", "b.zkc", "-o", "bundle-b"], &d));
+    fails(
+        &zkc(&["verify", "bundle-b", "d.json", "--data", s(&data)], &d),
+        "committed model",
+    );
+    // and the proof with its commitment replaced by b's
+    let cb: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("bundle-b/commitment.json")).unwrap())
+            .unwrap();
+    let mut f = proof.clone();
+    f["commitment"] = cb["commitment"].clone();
+    fails(
+        &zkc(
+            &[
+                "verify",
+                "bundle-b",
+                &write("f8.json", &f),
+                "--data",
+                s(&data),
+            ],
+            &d,
+        ),
+        "does not verify",
+    );
 }

@@ -7,6 +7,7 @@ pub mod artifact;
 pub mod commitment;
 pub mod compile;
 pub mod data;
+pub mod dataset;
 pub mod evaluate;
 pub mod experiment;
 pub mod model;

@@ -139,6 +139,14 @@ enum Command {
         /// Parameter cache directory [default: $ZKC_CACHE_DIR, else ~/.cache/zkc].
         #[arg(long, value_name = "DIR")]
         cache_dir: Option<PathBuf>,
+        /// Also make the key of dataset statements (`zkc prove --data`):
+        /// on by default for a model with private weights.
+        #[arg(long)]
+        dataset: bool,
+        /// Samples per chunk proof of a dataset statement [default: as many
+        /// as fit 2^14 rows, or the model's own k, up to 256].
+        #[arg(long, value_name = "N")]
+        samples_per_proof: Option<usize>,
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
@@ -148,8 +156,18 @@ enum Command {
         /// The artifact directory (after `zkc setup`).
         dir: PathBuf,
         /// The input: {"input_data": [[...]]}.
-        #[arg(long, value_name = "INPUT.json")]
-        input: PathBuf,
+        #[arg(
+            long,
+            value_name = "INPUT.json",
+            required_unless_present = "data",
+            conflicts_with = "data"
+        )]
+        input: Option<PathBuf>,
+        /// A labelled dataset ({"inputs": [...], "labels": [...]}): prove how
+        /// many samples the model classifies correctly (after `zkc setup`
+        /// made the statement key).
+        #[arg(long, value_name = "DATA.json")]
+        data: Option<PathBuf>,
         /// The proof file to write.
         #[arg(short, long, value_name = "PROOF")]
         out: PathBuf,
@@ -182,6 +200,10 @@ enum Command {
         /// (slower; checks that vk.bin belongs to the compiled model).
         #[arg(long)]
         recompute_key: bool,
+        /// The data file a dataset proof is about (its public values are
+        /// rebuilt from it, and its digest must match).
+        #[arg(long, value_name = "DATA.json")]
+        data: Option<PathBuf>,
         /// Parameter cache directory [default: $ZKC_CACHE_DIR, else ~/.cache/zkc].
         #[arg(long, value_name = "DIR")]
         cache_dir: Option<PathBuf>,
@@ -431,17 +453,35 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Setup {
             dir,
             cache_dir,
+            dataset,
+            samples_per_proof,
             json,
         } => {
             let cache = zkc::proving::cache_dir(cache_dir);
             let sp = Spinner::new();
             let (info, t) = zkc::proving::setup(&dir, &cache, &|m| sp.stage(m))?;
+            let (_, quant) = zkc::proving::load_public(&dir)?;
+            let statement = if dataset
+                || samples_per_proof.is_some()
+                || (quant.has_private() && zkc::dataset::is_classifier(&quant))
+            {
+                Some(zkc::dataset::setup_statement(
+                    &dir,
+                    &cache,
+                    info.k,
+                    samples_per_proof,
+                    &|m| sp.stage(m),
+                )?)
+            } else {
+                None
+            };
             sp.done();
             warn_params(&t);
             if json {
                 println!(
                     "{}",
-                    serde_json::json!({"k": info.k, "fingerprint": info.fingerprint, "timings": t})
+                    serde_json::json!({"k": info.k, "fingerprint": info.fingerprint, "timings": t,
+                        "statement": statement.as_ref().map(|(s, t)| serde_json::json!({"k": s.k, "samples_per_proof": s.samples_per_proof, "fingerprint": s.fingerprint, "timings": t}))})
                 );
             } else {
                 println!(
@@ -460,6 +500,50 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     },
                     t.vk_s
                 );
+                if let Some((s, st)) = &statement {
+                    println!(
+                        "  dataset statements: k = {}, {} samples per proof, key {} ({:.2} s)",
+                        s.k, s.samples_per_proof, s.fingerprint, st.vk_s
+                    );
+                }
+            }
+        }
+        Command::Prove {
+            dir,
+            input: None,
+            data: Some(data),
+            out,
+            cache_dir,
+            json,
+        } => {
+            let cache = zkc::proving::cache_dir(cache_dir);
+            let sp = Spinner::new();
+            let (f, t) = zkc::dataset::prove_dataset(
+                &dir,
+                &data,
+                &out,
+                &cache,
+                &|m| sp.stage(m),
+                &|i, n| sp.stage(&format!("proofs: chunk {i} of {n}")),
+            )?;
+            sp.done();
+            warn_params(&t);
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"proof": out, "samples": f.samples, "correct": f.correct, "chunks": f.chunks.len(), "dataset_digest": f.dataset_digest, "commitment": f.commitment, "timings": t})
+                );
+            } else {
+                println!(
+                    "proved {} on {} -> {}: {} of {} correct, in {} chunk proofs",
+                    dir.display(),
+                    data.display(),
+                    out.display(),
+                    f.correct,
+                    f.samples,
+                    f.chunks.len()
+                );
+                println!("  proving key {:.2} s, proofs {:.2} s", t.pk_s, t.prove_s);
             }
         }
         Command::Prove {
@@ -468,7 +552,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             out,
             cache_dir,
             json,
+            ..
         } => {
+            let input = input.context("give --input INPUT.json or --data DATA.json")?;
             let cache = zkc::proving::cache_dir(cache_dir);
             let sp = Spinner::new();
             let (f, t) = zkc::proving::prove(&dir, &input, &out, &cache, &|m| sp.stage(m))?;
@@ -493,11 +579,51 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Verify {
             dir,
             proof,
+            cache_dir,
+            data: Some(data),
+            json,
+            ..
+        } => {
+            let cache = zkc::proving::cache_dir(cache_dir);
+            let (f, t) = zkc::dataset::verify_dataset(&dir, &proof, &data, &cache)?;
+            warn_params(&t);
+            let acc = f.correct as f64 / f.samples.max(1) as f64;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"valid": true, "statement": "accuracy", "commitment": f.commitment, "dataset_digest": f.dataset_digest, "samples": f.samples, "correct": f.correct, "accuracy": acc, "timings": t})
+                );
+            } else {
+                println!(
+                    "valid proof: the model {} gets {} of {} samples right ({:.2}%) on the dataset with digest {} (verified {} chunk proofs in {:.3} s)",
+                    match &f.commitment {
+                        Some(c) => format!("{} with commitment {c}", f.model),
+                        None => f.model.clone(),
+                    },
+                    f.correct,
+                    f.samples,
+                    100.0 * acc,
+                    f.dataset_digest,
+                    f.chunks.len(),
+                    t.verify_s
+                );
+            }
+        }
+        Command::Verify {
+            dir,
+            proof,
             recompute_key,
             cache_dir,
             json,
+            ..
         } => {
             let cache = zkc::proving::cache_dir(cache_dir);
+            if zkc::dataset::is_dataset_proof(&proof) {
+                anyhow::bail!(
+                    "{} is a dataset proof: verify it with --data DATA.json",
+                    proof.display()
+                );
+            }
             let (f, t) = zkc::proving::verify(&dir, &proof, &cache, recompute_key)?;
             warn_params(&t);
             if json {

@@ -89,21 +89,7 @@ impl Model {
 
     /// Quantizes float inputs for the quantized graph: `(integers, clamped)`.
     pub fn quantize_inputs(&self, inputs: &[Vec<f32>]) -> Result<(Vec<Vec<i64>>, usize)> {
-        let mut out = vec![];
-        let mut clamped = 0;
-        for (id, x) in self.quant.inputs_list().into_iter().zip(inputs) {
-            let (lo, hi) = match &self.quant.ty(id).bound {
-                Some(b) => (
-                    i64::try_from(&b.lo).unwrap_or(i64::MIN),
-                    i64::try_from(&b.hi).unwrap_or(i64::MAX),
-                ),
-                None => (i64::MIN, i64::MAX),
-            };
-            let (q, c) = zkc_runtime::quantize_input(x, frac_of(&self.quant, id), lo, hi)?;
-            clamped += c;
-            out.push(q);
-        }
-        Ok((out, clamped))
+        quantize_inputs(&self.quant, inputs)
     }
 
     /// Runs both graphs on float inputs (already checked for count, length
@@ -152,4 +138,25 @@ impl Model {
             })
             .collect()
     }
+}
+
+/// Quantizes float inputs for the quantized graph `quant` (its inputs'
+/// scales and ranges): `(integers, clamped)`. What `zkc prove` and `zkc
+/// verify --data` both use, so a verifier derives the same public values.
+pub fn quantize_inputs(quant: &Graph, inputs: &[Vec<f32>]) -> Result<(Vec<Vec<i64>>, usize)> {
+    let mut out = vec![];
+    let mut clamped = 0;
+    for (id, x) in quant.inputs_list().into_iter().zip(inputs) {
+        let (lo, hi) = match &quant.ty(id).bound {
+            Some(b) => (
+                i64::try_from(&b.lo).unwrap_or(i64::MIN),
+                i64::try_from(&b.hi).unwrap_or(i64::MAX),
+            ),
+            None => (i64::MIN, i64::MAX),
+        };
+        let (q, c) = zkc_runtime::quantize_input(x, frac_of(quant, id), lo, hi)?;
+        clamped += c;
+        out.push(q);
+    }
+    Ok((out, clamped))
 }

@@ -137,7 +137,7 @@ fn art(dir: &Path, reason: impl Into<String>) -> DriverError {
     }
 }
 
-fn circuit_err(e: zkc_circuit::CircuitError) -> DriverError {
+pub(crate) fn circuit_err(e: zkc_circuit::CircuitError) -> DriverError {
     DriverError::Circuit(e.to_string())
 }
 
@@ -192,7 +192,7 @@ pub struct Timings {
 
 /// IPA parameters for `2^k` rows ([`prover::params`]: cached per `k`,
 /// checked against a pinned digest), recording the time and source in `t`.
-fn load_params(
+pub(crate) fn load_params(
     k: u32,
     cache: &Path,
     t: &mut Timings,
@@ -627,7 +627,7 @@ fn short(s: &str) -> &str {
     s.get(..16).unwrap_or(s)
 }
 
-fn decode_hex(s: &str) -> Option<Vec<u8>> {
+pub(crate) fn decode_hex(s: &str) -> Option<Vec<u8>> {
     if !s.len().is_multiple_of(2) || !s.is_ascii() {
         return None;
     }

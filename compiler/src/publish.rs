@@ -5,7 +5,8 @@
 //! `quantized.ir` as published (every private value hidden: only shapes,
 //! declared ranges and scales), `setup.json` (circuit shape, `k`, the
 //! digest of that IR, the verifying key's fingerprint), `vk.bin` and, for a
-//! model with private parts, `commitment.json`. It never holds `float.ir`
+//! model with private parts, `commitment.json`; with the dataset statement
+//! key, `statement.json` and `statement-vk.bin`. It never holds `float.ir`
 //! (float weights), `secret.json` (the salt) or `report.json`. For a
 //! private model the bundle depends only on the architecture, the
 //! quantization scales, the model name and the commitment: two models of
@@ -17,15 +18,6 @@ use std::path::{Path, PathBuf};
 use crate::artifact::{read_artifact_file, write_dir_atomically};
 use crate::proving::{load_public, public_ir_digest};
 use crate::{DriverError, Result};
-
-/// The files of a bundle, in the order written.
-pub const BUNDLE_FILES: [&str; 5] = [
-    "manifest.json",
-    "quantized.ir",
-    "setup.json",
-    "vk.bin",
-    crate::commitment::COMMITMENT_FILE,
-];
 
 /// What `zkc publish` wrote.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -92,6 +84,16 @@ pub fn publish(dir: &Path, out: &Path) -> Result<Published> {
         ("setup.json", setup),
         ("vk.bin", vk),
     ];
+    // the dataset statement's key, when `zkc setup` made it
+    if dir.join(crate::dataset::STATEMENT_SETUP_FILE).exists() {
+        crate::dataset::check_statement(dir, &quant)?;
+        for f in [
+            crate::dataset::STATEMENT_SETUP_FILE,
+            crate::dataset::STATEMENT_VK_FILE,
+        ] {
+            files.push((f, read_artifact_file(dir, f)?));
+        }
+    }
     let mut commitment = None;
     if quant.has_private() {
         let (c, _) = crate::commitment::read_commitment(dir)?;
