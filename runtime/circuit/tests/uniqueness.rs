@@ -596,3 +596,28 @@ fn rescale_one_sided_clamps() {
         );
     }
 }
+
+#[test]
+fn mac_with_private_weights_and_bias() {
+    // advice weights (copies of committed cells) and a private bias as a
+    // tap on the constant 1; the bias is wider than the 4-bit table, so
+    // its value cell is rebuilt from two limbs
+    let text = "graph g {
+  %0 = input 0 : q0[1,2] in [-4,3] # x
+  %1 = private [2,-3] lo=-4 hi=3 : q0[2,1] in [-4,3] # w
+  %2 = private [-20] lo=-32 hi=31 : q0[1] in [-32,31] # b
+  %3 = gemm %0, %1, %2 : q0[1,1] in [-64,63] # dot
+  output %3
+}";
+    let mut s = shape(8, 0, 1, 0, 0);
+    s.commit_lanes = 2;
+    check(
+        "mac private weights",
+        text,
+        s,
+        4,
+        vec![vec![1, -4]],
+        &["dot"],
+        None,
+    );
+}

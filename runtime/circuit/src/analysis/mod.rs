@@ -48,13 +48,20 @@ pub fn small_circuit(
         ))
     })?;
     let run = zkc_runtime::run_int(g, inputs).map_err(|e| CircuitError::Invalid(e.to_string()))?;
-    let inst =
+    let mut inst =
         instance_of(g, &run).ok_or_else(|| CircuitError::Invalid("no public values".into()))?;
-    let c = ModelCircuit::new(
+    let private = plan.shape.is_private();
+    let mut c = ModelCircuit::new(
         Arc::new(g.clone()),
         Arc::new(plan),
         Some(Arc::new(run.clone())),
     );
+    // a model with private parameters: a fixed salt and its commitment
+    if private {
+        let salt = Fp::from(0x5a17);
+        inst.push(crate::commitment::commitment(g, salt)?);
+        c = c.with_salt(salt);
+    }
     Ok((c, inst, run))
 }
 

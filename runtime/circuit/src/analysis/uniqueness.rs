@@ -167,7 +167,16 @@ pub fn instance(
         if !seen.insert(v) {
             continue;
         }
+        // a variable the verifier knows (copied to a fixed cell: a
+        // constant such as the zero every public tap's advice weight copies)
+        // is neither an input nor free: it keeps its (fixed) value
         let members = &sys.members[v as usize];
+        let instance = members
+            .iter()
+            .any(|&m| super::system::cell_of(rec, m).kind == super::record::Kind::Instance);
+        if !instance && sys.known.get(v as usize).is_some_and(|k| k.is_some()) {
+            continue;
+        }
         let mut public = None;
         let mut earlier = None;
         let mut later = false;

@@ -191,14 +191,23 @@ impl MacInstructions for MacConfig {
                         acc = acc + c.value().copied() * wc.value().copied();
                         0
                     }
+                    // a padding lane: x is 0 (a copy of the constant 0 when
+                    // there is one, so every cell of the row is determined)
                     None => {
-                        a.advice(
-                            region,
-                            "mac.pad",
-                            self.x[lane],
-                            at,
-                            Value::known(Fp::zero()),
-                        )?;
+                        match zero {
+                            Some(z) => {
+                                a.copy(region, "mac.pad", z, self.x[lane], at)?;
+                            }
+                            None => {
+                                a.advice(
+                                    region,
+                                    "mac.pad",
+                                    self.x[lane],
+                                    at,
+                                    Value::known(Fp::zero()),
+                                )?;
+                            }
+                        }
                         0
                     }
                 };
