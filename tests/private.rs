@@ -546,3 +546,122 @@ fn dataset_statement_matches_eval_and_every_tampering_fails() {
         "does not verify",
     );
 }
+
+#[test]
+fn regression_statement_matches_eval_and_rejects_a_changed_error() {
+    let d = tempdir("sse");
+    let m = common::root().join("models/diabetes_linear");
+    ok(&zkc(
+        &[
+            "compile",
+            s(&m.with_extension("onnx")),
+            "--calibration",
+            s(&m.join("calibration.json")),
+            "--private",
+            "weights",
+            "-o",
+            "r.zkc",
+        ],
+        &d,
+    ));
+    let st = json(&zkc(
+        &["setup", "r.zkc", "--samples-per-proof", "32", "--json"],
+        &d,
+    ));
+    assert_eq!(st["statement"]["kind"], "sse");
+    let data = m.join("data.json");
+    let eval = json(&zkc(&["eval", "r.zkc", "--data", s(&data), "--json"], &d));
+    let p = json(&zkc(
+        &[
+            "prove",
+            "r.zkc",
+            "--data",
+            s(&data),
+            "-o",
+            "r.json",
+            "--json",
+        ],
+        &d,
+    ));
+    assert_eq!(p["mse"], eval["statement_mse"]);
+    assert_eq!(p["chunks"], 3);
+    ok(&zkc(&["publish", "r.zkc", "-o", "rb"], &d));
+    let v = json(&zkc(
+        &[
+            "verify",
+            "rb",
+            "r.json",
+            "--data",
+            s(&data),
+            "--max-mse",
+            "1",
+            "--json",
+        ],
+        &d,
+    ));
+    assert_eq!(v["valid"], true);
+    assert_eq!(v["mse"], eval["statement_mse"]);
+    // a stricter cap than the proven error fails (prove and verify)
+    fails(
+        &zkc(
+            &[
+                "verify",
+                "rb",
+                "r.json",
+                "--data",
+                s(&data),
+                "--max-mse",
+                "0.01",
+            ],
+            &d,
+        ),
+        "above",
+    );
+    fails(
+        &zkc(
+            &[
+                "prove",
+                "r.zkc",
+                "--data",
+                s(&data),
+                "-o",
+                "x.json",
+                "--max-mse",
+                "0.01",
+            ],
+            &d,
+        ),
+        "above",
+    );
+    assert!(!d.join("x.json").exists());
+    // the sum of squared errors one off in a chunk (and the total)
+    let proof: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("r.json")).unwrap()).unwrap();
+    let mut f = proof.clone();
+    let c0: u128 = f["chunks"][0]["sum_squared_error_q"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let all: u128 = f["sum_squared_error_q"].as_str().unwrap().parse().unwrap();
+    f["chunks"][0]["sum_squared_error_q"] = (c0 - 1).to_string().into();
+    f["sum_squared_error_q"] = (all - 1).to_string().into();
+    std::fs::write(d.join("f.json"), serde_json::to_vec(&f).unwrap()).unwrap();
+    fails(
+        &zkc(&["verify", "rb", "f.json", "--data", s(&data)], &d),
+        "does not verify",
+    );
+    // a target changed (digest made to match)
+    let mut dv: serde_json::Value = serde_json::from_slice(&std::fs::read(&data).unwrap()).unwrap();
+    let t0 = dv["labels"][0].as_f64().unwrap();
+    dv["labels"][0] = (t0 + 0.5).into();
+    let changed = d.join("changed.json");
+    std::fs::write(&changed, serde_json::to_vec(&dv).unwrap()).unwrap();
+    let mut f = proof.clone();
+    f["dataset_digest"] = zkc::dataset::dataset_digest(&std::fs::read(&changed).unwrap()).into();
+    std::fs::write(d.join("g.json"), serde_json::to_vec(&f).unwrap()).unwrap();
+    fails(
+        &zkc(&["verify", "rb", "g.json", "--data", s(&changed)], &d),
+        "does not verify",
+    );
+}

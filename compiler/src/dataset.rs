@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
-use zkc_circuit::plan::{plan_dataset, plan_dataset_for};
+use zkc_circuit::plan::{plan_dataset, plan_dataset_for, StatementKind};
 use zkc_circuit::{
     dataset_instance, field, prover, CircuitShape, DatasetWitness, ModelCircuit, Plan,
 };
@@ -50,7 +50,7 @@ pub const TARGET_K: u32 = 14;
 pub struct StatementSetup {
     /// Always 1.
     pub format_version: u32,
-    /// `"accuracy"`.
+    /// `"accuracy"` or `"sse"` (sum of squared errors).
     pub statement: String,
     /// Digest of the published quantized IR (as `setup.json`).
     pub quantized_ir_digest: String,
@@ -73,8 +73,13 @@ pub struct StatementSetup {
 pub struct ChunkProof {
     /// Samples of the dataset in this chunk (the rest is padding).
     pub samples: usize,
-    /// Correct samples among them.
-    pub correct: u64,
+    /// Correct samples among them (accuracy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correct: Option<u64>,
+    /// Their sum of squared errors in the output's quantized units
+    /// (squared), decimal (sse).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sum_squared_error_q: Option<String>,
     /// The proof (hex).
     pub proof: String,
 }
@@ -88,7 +93,7 @@ pub struct DatasetProof {
     pub version: u32,
     /// Model name.
     pub model: String,
-    /// `"accuracy"`.
+    /// `"accuracy"` or `"sse"`.
     pub statement: String,
     /// Fingerprint of the statement key.
     pub fingerprint: String,
@@ -99,8 +104,20 @@ pub struct DatasetProof {
     pub dataset_digest: String,
     /// Samples in the dataset.
     pub samples: usize,
-    /// Correct samples (the sum over chunks).
-    pub correct: u64,
+    /// Correct samples (accuracy; the sum over chunks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correct: Option<u64>,
+    /// Sum of squared errors in quantized units (sse; the sum over
+    /// chunks, decimal).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sum_squared_error_q: Option<String>,
+    /// Fractional bits of the output (the real sum of squared errors is
+    /// `sum_squared_error_q * 2^(-2 frac)`).
+    #[serde(default)]
+    pub output_frac: i32,
+    /// Elements of the model's output (per sample).
+    #[serde(default)]
+    pub outputs: usize,
     /// Samples per chunk proof.
     pub samples_per_proof: usize,
     /// The chunk proofs, in dataset order.
@@ -132,20 +149,46 @@ pub fn dataset_digest(bytes: &[u8]) -> String {
     h.as_bytes().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// True when `g` can carry an accuracy statement: one output of at least
-/// two classes.
-pub fn is_classifier(g: &Graph) -> bool {
-    matches!(g.outputs(), [o] if zkc_ir::numel(g.shape(*o)) >= 2)
+/// The statement a model's dataset proofs make by default: accuracy for a
+/// classifier, the sum of squared errors for a model with one output of
+/// one element.
+pub fn default_kind(g: &Graph) -> Option<StatementKind> {
+    match g.outputs() {
+        [o] if zkc_ir::numel(g.shape(*o)) >= 2 => Some(StatementKind::Accuracy),
+        [o] if zkc_ir::numel(g.shape(*o)) == 1 => Some(StatementKind::SquaredError),
+        _ => None,
+    }
 }
+
+/// The name of a statement kind in files.
+pub fn kind_name(k: StatementKind) -> &'static str {
+    match k {
+        StatementKind::Accuracy => "accuracy",
+        StatementKind::SquaredError => "sse",
+    }
+}
+
+/// The statement kind named `name` (`accuracy` or `sse`).
+pub fn kind_of(name: &str) -> Option<StatementKind> {
+    match name {
+        "accuracy" => Some(StatementKind::Accuracy),
+        "sse" => Some(StatementKind::SquaredError),
+        _ => None,
+    }
+}
+
+/// Largest output or target magnitude a squared-error statement takes, so
+/// the sum cannot wrap the field.
+const MAX_SSE_VALUE: i64 = 1 << 44;
 
 /// The dataset plan: the most samples per proof (a power of two up to
 /// [`MAX_SAMPLES_PER_PROOF`]) whose circuit fits `2^max(k, TARGET_K)` rows.
-pub fn dataset_plan(g: &Graph, single_k: u32) -> Result<Plan> {
+pub fn dataset_plan(g: &Graph, single_k: u32, kind: StatementKind) -> Result<Plan> {
     let target = single_k.max(TARGET_K);
-    let mut best = plan_dataset(g, 1).map_err(circuit_err)?;
+    let mut best = plan_dataset(g, 1, kind).map_err(circuit_err)?;
     let mut n = 2;
     while n <= MAX_SAMPLES_PER_PROOF {
-        match plan_dataset(g, n) {
+        match plan_dataset(g, n, kind) {
             Ok(p) if p.k <= target => best = p,
             _ => break,
         }
@@ -162,14 +205,29 @@ pub fn setup_statement(
     cache: &Path,
     single_k: u32,
     per_proof: Option<usize>,
+    kind: Option<StatementKind>,
     stage: &dyn Fn(&str),
 ) -> Result<(StatementSetup, Timings)> {
     let (_, quant) = load_public(dir)?;
-    if !is_classifier(&quant) {
-        return Err(art(
+    let kind = kind.or_else(|| default_kind(&quant)).ok_or_else(|| {
+        art(
             dir,
-            "an accuracy statement needs a model with one output of at least two classes (regression statements are not supported yet)",
-        ));
+            "a dataset statement needs a model with one output (a classifier's scores or a regressor's value)",
+        )
+    })?;
+    if kind == StatementKind::SquaredError {
+        let out = quant.outputs()[0];
+        let ok = quant
+            .ty(out)
+            .bound
+            .as_ref()
+            .is_some_and(|b| b.lo >= (-MAX_SSE_VALUE).into() && b.hi <= MAX_SSE_VALUE.into());
+        if !ok {
+            return Err(art(
+                dir,
+                "the output's range is too wide for a squared-error statement",
+            ));
+        }
     }
     let p = match per_proof {
         Some(n) if n == 0 || n > MAX_SAMPLES_PER_PROOF => {
@@ -178,8 +236,8 @@ pub fn setup_statement(
                 format!("--samples-per-proof {n} is outside 1..={MAX_SAMPLES_PER_PROOF}"),
             ))
         }
-        Some(n) => plan_dataset(&quant, n).map_err(circuit_err)?,
-        None => dataset_plan(&quant, single_k)?,
+        Some(n) => plan_dataset(&quant, n, kind).map_err(circuit_err)?,
+        None => dataset_plan(&quant, single_k, kind)?,
     };
     let mut t = Timings::default();
     stage(&format!(
@@ -194,7 +252,7 @@ pub fn setup_statement(
     t.vk_s = now.elapsed().as_secs_f64();
     let info = StatementSetup {
         format_version: 1,
-        statement: "accuracy".into(),
+        statement: kind_name(kind).into(),
         quantized_ir_digest: public_ir_digest(dir, &quant)?,
         samples_per_proof: p.samples,
         k: p.k,
@@ -215,7 +273,7 @@ pub fn setup_statement(
 }
 
 /// Reads `statement.json` and checks it against the graph (digest, plan).
-fn read_statement(dir: &Path, g: &Graph) -> Result<(StatementSetup, Plan)> {
+fn read_statement(dir: &Path, g: &Graph) -> Result<(StatementSetup, Plan, StatementKind)> {
     let bytes = read_artifact_file(dir, STATEMENT_SETUP_FILE).map_err(|_| {
         art(
             dir,
@@ -235,8 +293,8 @@ fn read_statement(dir: &Path, g: &Graph) -> Result<(StatementSetup, Plan)> {
         )
     };
     let shape = CircuitShape::from(s.shape);
+    let kind = kind_of(&s.statement).ok_or_else(mismatch)?;
     if s.format_version != 1
-        || s.statement != "accuracy"
         || s.k > zkc_circuit::plan::MAX_K
         || !shape.is_plannable()
         || s.samples_per_proof == 0
@@ -247,10 +305,14 @@ fn read_statement(dir: &Path, g: &Graph) -> Result<(StatementSetup, Plan)> {
     }
     let p =
         plan_dataset_for(g, shape, s.range_bits, s.samples_per_proof).map_err(|_| mismatch())?;
-    if p.k != s.k || p.instance_len != s.instance_len {
+    let shape_kind = match p.shape.statement {
+        Some(st) if st.limbs == 0 => StatementKind::SquaredError,
+        _ => StatementKind::Accuracy,
+    };
+    if p.k != s.k || p.instance_len != s.instance_len || shape_kind != kind {
         return Err(mismatch());
     }
-    Ok((s, p))
+    Ok((s, p, kind))
 }
 
 /// Checks that `statement.json` of `dir` is the statement setup of `g`.
@@ -283,31 +345,63 @@ fn read_data(
     path: &Path,
     g: &Graph,
     inputs: &[crate::artifact::ManifestInput],
-) -> Result<(Vec<Vec<Vec<i64>>>, Vec<i64>, String)> {
+    kind: StatementKind,
+) -> Result<(Vec<Vec<Vec<i64>>>, Vec<Vec<i64>>, String)> {
     let bytes = std::fs::read(path).map_err(|e| bad(path, format!("cannot read: {e}")))?;
     let digest = dataset_digest(&bytes);
     let d = read_dataset(path, inputs)?;
-    let labels =
-        match d.labels {
-            Some(Labels::Classes(c)) => c,
-            Some(Labels::Targets(_)) => return Err(bad(
-                path,
-                "has real-valued labels: only accuracy statements (class labels) are supported yet",
-            )),
-            None => {
-                return Err(bad(
-                    path,
-                    "has no \"labels\"; a dataset statement needs one per sample",
-                ))
-            }
-        };
     if d.samples.is_empty() {
         return Err(bad(path, "has no samples"));
     }
-    let labels = labels
-        .into_iter()
-        .map(|l| i64::try_from(l).map_err(|_| bad(path, "a label is too large")))
-        .collect::<Result<Vec<_>>>()?;
+    let labels: Vec<Vec<i64>> = match (kind, d.labels) {
+        (_, None) => {
+            return Err(bad(
+                path,
+                "has no \"labels\"; a dataset statement needs one per sample",
+            ))
+        }
+        (StatementKind::Accuracy, Some(Labels::Classes(c))) => c
+            .into_iter()
+            .map(|l| {
+                i64::try_from(l)
+                    .map(|l| vec![l])
+                    .map_err(|_| bad(path, "a label is too large"))
+            })
+            .collect::<Result<_>>()?,
+        (StatementKind::Accuracy, Some(Labels::Targets(_))) => {
+            return Err(bad(
+                path,
+                "has real-valued labels, but this model's statement is an accuracy (class labels)",
+            ))
+        }
+        (StatementKind::SquaredError, Some(labels)) => {
+            let out = g.outputs()[0];
+            let frac = crate::model::frac_of(g, out);
+            let n = zkc_ir::numel(g.shape(out));
+            let targets: Vec<Vec<f32>> = match labels {
+                Labels::Targets(t) => t,
+                Labels::Classes(c) => c.into_iter().map(|v| vec![v as f32]).collect(),
+            };
+            targets
+                .iter()
+                .enumerate()
+                .map(|(k, t)| {
+                    if t.len() != n {
+                        return Err(bad(
+                            path,
+                            format!("label {k} has {} values but the model outputs {n}", t.len()),
+                        ));
+                    }
+                    zkc_runtime::quantize_input(t, frac, -MAX_SSE_VALUE, MAX_SSE_VALUE)
+                        .map(|(q, _)| q)
+                        .map_err(|e| bad(path, format!("label {k}: {e}")))
+                })
+                .collect::<Result<_>>()?
+        }
+    };
+    if labels.len() != d.samples.len() {
+        return Err(bad(path, "has not one label per sample"));
+    }
     let q = d
         .samples
         .iter()
@@ -322,9 +416,10 @@ fn read_data(
 fn chunks(
     g: &Graph,
     q: &[Vec<Vec<i64>>],
-    labels: &[i64],
+    labels: &[Vec<i64>],
     per: usize,
 ) -> Vec<(Vec<Vec<Vec<i64>>>, Vec<i64>, Vec<bool>)> {
+    let width = labels.first().map_or(1, Vec::len);
     let zero: Vec<Vec<i64>> = g
         .inputs_list()
         .iter()
@@ -334,11 +429,11 @@ fn chunks(
         .zip(labels.chunks(per))
         .map(|(x, l)| {
             let mut x = x.to_vec();
-            let mut l = l.to_vec();
+            let mut l: Vec<i64> = l.iter().flatten().copied().collect();
             let mut c = vec![true; x.len()];
             while x.len() < per {
                 x.push(zero.clone());
-                l.push(0);
+                l.extend(std::iter::repeat_n(0, width));
                 c.push(false);
             }
             (x, l, c)
@@ -356,20 +451,105 @@ fn argmax(v: &[i64]) -> i64 {
     b as i64
 }
 
+/// The statement's total over one chunk, as the circuit computes it: the
+/// counted samples classified correctly, or their sum of squared errors.
+fn chunk_total(
+    kind: StatementKind,
+    outputs: &[Vec<i64>],
+    labels: &[i64],
+    counted: &[bool],
+) -> u128 {
+    let per = labels.len() / counted.len().max(1);
+    let mut total: u128 = 0;
+    for (i, out) in outputs.iter().enumerate() {
+        if !counted[i] {
+            continue;
+        }
+        match kind {
+            StatementKind::Accuracy => total += u128::from(argmax(out) == labels[i]),
+            StatementKind::SquaredError => {
+                for (o, &y) in out.iter().enumerate() {
+                    let e = i128::from(y) - i128::from(labels[i * per + o]);
+                    total += (e * e) as u128;
+                }
+            }
+        }
+    }
+    total
+}
+
+/// The proven statement in words and numbers.
+#[derive(Clone, Debug, Serialize)]
+pub struct Statement {
+    /// `"accuracy"` or `"sse"`.
+    pub statement: String,
+    /// Samples.
+    pub samples: usize,
+    /// Correct samples (accuracy).
+    pub correct: Option<u64>,
+    /// Sum of squared errors in real units (sse).
+    pub sum_squared_error: Option<f64>,
+    /// Mean squared error per output value (sse).
+    pub mse: Option<f64>,
+}
+
+impl DatasetProof {
+    /// The statement this proof claims.
+    pub fn statement(&self) -> Statement {
+        let sse = self
+            .sum_squared_error_q
+            .as_deref()
+            .and_then(|v| v.parse::<u128>().ok())
+            .map(|v| v as f64 * 2f64.powi(-2 * self.output_frac));
+        let values = self.samples * self.outputs_per_sample();
+        Statement {
+            statement: self.statement.clone(),
+            samples: self.samples,
+            correct: self.correct,
+            sum_squared_error: sse,
+            mse: sse.map(|s| s / values.max(1) as f64),
+        }
+    }
+
+    fn outputs_per_sample(&self) -> usize {
+        self.outputs.max(1)
+    }
+}
+
+/// The statement in words: "gets K of N samples right (P%)" or "has a
+/// mean squared error of M (sum S over N samples)".
+pub fn describe(st: &Statement) -> String {
+    match (st.correct, st.mse, st.sum_squared_error) {
+        (Some(c), _, _) => format!(
+            "gets {c} of {} samples right ({:.2}%)",
+            st.samples,
+            100.0 * c as f64 / st.samples.max(1) as f64
+        ),
+        (None, Some(m), Some(sse)) => format!(
+            "has a mean squared error of {m:.6} (sum {sse:.6} over {} samples)",
+            st.samples
+        ),
+        _ => "makes no statement".into(),
+    }
+}
+
 /// `zkc prove DIR --data DATA.json -o PROOF`: one chunk proof per
 /// `samples_per_proof` samples, the proving key made once. `progress` is
-/// called after every chunk with `(done, total)`.
+/// called after every chunk with `(done, total)`. With `max_mse`, refuses
+/// to prove a squared-error statement whose mean exceeds it.
+#[allow(clippy::too_many_arguments)]
 pub fn prove_dataset(
     dir: &Path,
     data: &Path,
     out: &Path,
     cache: &Path,
+    max_mse: Option<f64>,
     stage: &dyn Fn(&str),
     progress: &dyn Fn(usize, usize),
 ) -> Result<(DatasetProof, Timings)> {
     let m = Model::load(dir)?;
-    let (s, p) = read_statement(dir, &m.quant)?;
-    let (q, labels, digest) = read_data(data, &m.quant, &m.manifest.inputs)?;
+    let (s, p, kind) = read_statement(dir, &m.quant)?;
+    let (q, labels, digest) = read_data(data, &m.quant, &m.manifest.inputs, kind)?;
     let private = if m.quant.has_private() {
         let salt = crate::commitment::read_salt(dir)?;
         let (_, published) = crate::commitment::read_commitment(dir)?;
@@ -384,29 +564,48 @@ pub fn prove_dataset(
     } else {
         None
     };
+    let out_id = m.quant.outputs()[0];
+    let output_frac = crate::model::frac_of(&m.quant, out_id);
+    let outputs = zkc_ir::numel(m.quant.shape(out_id));
+    let parts = chunks(&m.quant, &q, &labels, p.samples);
+    // run every sample first: the statement is known before any proof
+    let mut runs_of = vec![];
+    let mut totals = vec![];
+    for (x, l, counted) in &parts {
+        let runs = x
+            .iter()
+            .map(|xi| zkc_runtime::run_int(&m.quant, xi))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let outs: Vec<Vec<i64>> = runs
+            .iter()
+            .map(|r| r.outputs().into_iter().next().unwrap_or_default())
+            .collect();
+        totals.push(chunk_total(kind, &outs, l, counted));
+        runs_of.push(runs);
+    }
+    if let (Some(limit), StatementKind::SquaredError) = (max_mse, kind) {
+        let sse: u128 = totals.iter().sum();
+        let mse = sse as f64 * 2f64.powi(-2 * output_frac) / (q.len() * outputs) as f64;
+        if mse > limit {
+            return Err(bad(
+                data,
+                format!("the model's mean squared error on it is {mse}, above --max-mse {limit}"),
+            ));
+        }
+    }
     let mut t = Timings::default();
     stage(&format!("IPA parameters for k = {}", p.k));
     let params = load_params(p.k, cache, &mut t)?;
     let vk = load_statement_vk(dir, &params, &s)?;
     let graph = Arc::new(m.quant.clone());
     let plan = Arc::new(p.clone());
-    let parts = chunks(&m.quant, &q, &labels, p.samples);
     let mut out_chunks = vec![];
     let mut pk = None;
-    let total = parts.len();
-    for (i, (x, l, counted)) in parts.into_iter().enumerate() {
-        let runs = x
-            .iter()
-            .map(|xi| zkc_runtime::run_int(&m.quant, xi))
-            .collect::<std::result::Result<Vec<_>, _>>()?;
-        let correct = runs
-            .iter()
-            .zip(&l)
-            .zip(&counted)
-            .filter(|((r, &lab), &c)| c && r.outputs().first().is_some_and(|o| argmax(o) == lab))
-            .count() as u64;
+    let n_chunks = parts.len();
+    for (i, ((x, l, counted), runs)) in parts.into_iter().zip(runs_of).enumerate() {
+        let total = totals[i];
         let samples = counted.iter().filter(|&&c| c).count();
-        let inst = dataset_instance(&x, &l, &counted, correct, private.map(|(_, c)| c));
+        let inst = dataset_instance(&x, &l, &counted, total, private.map(|(_, c)| c));
         let w = DatasetWitness {
             runs,
             labels: l,
@@ -427,23 +626,32 @@ pub fn prove_dataset(
         let now = Instant::now();
         let proof = prover::prove(&params, key, &c, &inst).map_err(circuit_err)?;
         t.prove_s += now.elapsed().as_secs_f64();
+        let (correct, sse) = match kind {
+            StatementKind::Accuracy => (Some(total as u64), None),
+            StatementKind::SquaredError => (None, Some(total.to_string())),
+        };
         out_chunks.push(ChunkProof {
             samples,
             correct,
+            sum_squared_error_q: sse,
             proof: proof.iter().map(|b| format!("{b:02x}")).collect(),
         });
-        progress(i + 1, total);
+        progress(i + 1, n_chunks);
     }
+    let sum: u128 = totals.iter().sum();
     let file = DatasetProof {
         format: "zkc-dataset-proof".into(),
         version: 1,
         model: m.manifest.model.clone(),
-        statement: "accuracy".into(),
+        statement: kind_name(kind).into(),
         fingerprint: s.fingerprint,
         commitment: private.map(|(_, c)| field::to_hex(c)),
         dataset_digest: digest,
         samples: q.len(),
-        correct: out_chunks.iter().map(|c| c.correct).sum(),
+        correct: (kind == StatementKind::Accuracy).then_some(sum as u64),
+        sum_squared_error_q: (kind == StatementKind::SquaredError).then(|| sum.to_string()),
+        output_frac,
+        outputs,
         samples_per_proof: p.samples,
         chunks: out_chunks,
     };
@@ -465,7 +673,7 @@ pub fn is_dataset_proof(path: &Path) -> bool {
 
 /// `zkc verify DIR PROOF --data DATA.json`: `Ok` only when every chunk
 /// proof verifies against public values rebuilt from the data file and
-/// the counts add up; returns the proven statement.
+/// the chunk totals add up; returns the proof (its statement is proven).
 pub fn verify_dataset(
     dir: &Path,
     proof_path: &Path,
@@ -473,7 +681,7 @@ pub fn verify_dataset(
     cache: &Path,
 ) -> Result<(DatasetProof, Timings)> {
     let (manifest, quant) = load_public(dir)?;
-    let (s, p) = read_statement(dir, &quant)?;
+    let (s, p, kind) = read_statement(dir, &quant)?;
     let bytes =
         std::fs::read(proof_path).map_err(|e| bad(proof_path, format!("cannot read: {e}")))?;
     if bytes.len() as u64 > crate::proving::MAX_PROOF_BYTES * 64 {
@@ -482,16 +690,20 @@ pub fn verify_dataset(
     let f: DatasetProof = serde_json::from_slice(&bytes)
         .map_err(|e| bad(proof_path, format!("not a zkc dataset proof ({e})")))?;
     let reject = |why: &str| Err(bad(proof_path, why.to_string()));
-    if f.format != "zkc-dataset-proof" || f.version != 1 || f.statement != "accuracy" {
-        return reject("unsupported dataset proof format");
+    if f.format != "zkc-dataset-proof" || f.version != 1 || f.statement != kind_name(kind) {
+        return reject("unsupported dataset proof format, or another statement than this model's");
     }
     if f.model != manifest.model || f.fingerprint != s.fingerprint {
         return reject("the proof is for another model (its statement key differs)");
     }
-    if f.samples_per_proof != p.samples {
-        return reject("the proof's chunk size is not this model's");
+    let out_id = quant.outputs()[0];
+    if f.samples_per_proof != p.samples
+        || f.output_frac != crate::model::frac_of(&quant, out_id)
+        || f.outputs != zkc_ir::numel(quant.shape(out_id))
+    {
+        return reject("the proof's chunk size or output scale is not this model's");
     }
-    let (q, labels, digest) = read_data(data, &quant, &manifest.inputs)?;
+    let (q, labels, digest) = read_data(data, &quant, &manifest.inputs, kind)?;
     if f.dataset_digest != digest || f.samples != q.len() {
         return reject(
             "the proof is for another dataset (its digest or size differs from the data file)",
@@ -513,8 +725,28 @@ pub fn verify_dataset(
     if parts.len() != f.chunks.len() {
         return reject("the proof has a chunk missing or too many for the data file");
     }
-    if f.chunks.iter().map(|c| c.correct).sum::<u64>() != f.correct {
-        return reject("the chunk counts do not add up to the claimed count");
+    let value = |c: &ChunkProof| -> Option<u128> {
+        match kind {
+            StatementKind::Accuracy => c.correct.map(u128::from),
+            StatementKind::SquaredError => c.sum_squared_error_q.as_deref()?.parse().ok(),
+        }
+    };
+    let claimed: Option<u128> = match kind {
+        StatementKind::Accuracy => f.correct.map(u128::from),
+        StatementKind::SquaredError => f
+            .sum_squared_error_q
+            .as_deref()
+            .and_then(|v| v.parse().ok()),
+    };
+    let mut sum: u128 = 0;
+    for c in &f.chunks {
+        let v = value(c).ok_or_else(|| bad(proof_path, "a chunk has no total"))?;
+        sum = sum
+            .checked_add(v)
+            .ok_or_else(|| bad(proof_path, "the chunk totals overflow"))?;
+    }
+    if claimed != Some(sum) {
+        return reject("the chunk totals do not add up to the claimed total");
     }
     let mut t = Timings::default();
     let params = load_params(s.k, cache, &mut t)?;
@@ -524,10 +756,14 @@ pub fn verify_dataset(
     let now = Instant::now();
     for (i, ((x, l, counted), chunk)) in parts.iter().zip(&f.chunks).enumerate() {
         let n = counted.iter().filter(|&&c| c).count();
-        if chunk.samples != n || chunk.correct > n as u64 {
+        let total = value(chunk).unwrap_or(u128::MAX);
+        if chunk.samples != n
+            || (kind == StatementKind::Accuracy && total > n as u128)
+            || total >= 1u128 << 127
+        {
             return reject(&format!("chunk {i} claims a wrong number of samples"));
         }
-        let inst = dataset_instance(x, l, counted, chunk.correct, commitment);
+        let inst = dataset_instance(x, l, counted, total, commitment);
         let proof = decode_hex(&chunk.proof)
             .ok_or_else(|| bad(proof_path, format!("chunk {i}: the proof is not hex")))?;
         prover::verify(&params, &vk, &inst, s.instance_len, &proof)

@@ -49,6 +49,11 @@ pub struct EvalResult {
     /// Quantized mean squared error (regression).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub quantized_mse: Option<f64>,
+    /// The mean squared error a dataset proof states (regression): of the
+    /// integer outputs against the targets quantized at the output's scale,
+    /// exactly what `zkc prove --data` proves.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub statement_mse: Option<f64>,
     /// Largest |quantized - float| over all outputs and samples.
     pub max_abs_error: f64,
     /// Elements clamped over all samples (inputs and rescales).
@@ -114,6 +119,12 @@ pub fn evaluate(
     let mut sse: HashMap<usize, (f64, f64, usize)> = HashMap::new(); // pair -> (sum sq err, max |f|, count)
     let (mut f_ok, mut q_ok, mut agree) = (0usize, 0usize, 0usize);
     let (mut f_se, mut q_se, mut n_targets) = (0f64, 0f64, 0usize);
+    let mut sse_q: u128 = 0;
+    let out_frac = model
+        .quant
+        .outputs()
+        .first()
+        .map_or(0, |&o| frac_of(&model.quant, o));
     let (mut max_err, mut clamped) = (0f64, 0usize);
     let pb = if show_progress {
         progress(data.samples.len(), "eval")
@@ -151,6 +162,13 @@ pub fn evaluate(
                 for i in 0..t.len() {
                     f_se += f64::from(fo[i] - t[i]).powi(2);
                     q_se += f64::from(qo[i] - t[i]).powi(2);
+                }
+                let (tq, _) = zkc_runtime::quantize_input(t, out_frac, -(1 << 44), 1 << 44)?;
+                if let Some(yq) = inf.quant_outputs.first() {
+                    for (y, t) in yq.iter().zip(&tq) {
+                        let e = i128::from(*y) - i128::from(*t);
+                        sse_q += (e * e) as u128;
+                    }
                 }
                 n_targets += t.len();
             }
@@ -203,6 +221,8 @@ pub fn evaluate(
         agreement: classification.then(|| frac(agree)),
         float_mse: (!classification).then(|| f_se / n_targets.max(1) as f64),
         quantized_mse: (!classification).then(|| q_se / n_targets.max(1) as f64),
+        statement_mse: (!classification)
+            .then(|| sse_q as f64 * 2f64.powi(-2 * out_frac) / n_targets.max(1) as f64),
         max_abs_error: max_err,
         clamped,
         layers,

@@ -147,6 +147,11 @@ enum Command {
         /// as fit 2^14 rows, or the model's own k, up to 256].
         #[arg(long, value_name = "N")]
         samples_per_proof: Option<usize>,
+        /// The dataset statement: `accuracy` (a classifier: argmax equals the
+        /// label) or `sse` (a regressor: sum of squared errors) [default:
+        /// accuracy for several outputs, sse for one].
+        #[arg(long, value_name = "KIND")]
+        statement: Option<String>,
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
@@ -164,10 +169,14 @@ enum Command {
         )]
         input: Option<PathBuf>,
         /// A labelled dataset ({"inputs": [...], "labels": [...]}): prove how
-        /// many samples the model classifies correctly (after `zkc setup`
-        /// made the statement key).
+        /// many samples the model classifies correctly, or a regressor's sum
+        /// of squared errors (after `zkc setup` made the statement key).
         #[arg(long, value_name = "DATA.json")]
         data: Option<PathBuf>,
+        /// With --data on a regressor: refuse unless the mean squared error
+        /// is at most X.
+        #[arg(long, value_name = "X", requires = "data")]
+        max_mse: Option<f64>,
         /// The proof file to write.
         #[arg(short, long, value_name = "PROOF")]
         out: PathBuf,
@@ -204,6 +213,10 @@ enum Command {
         /// rebuilt from it, and its digest must match).
         #[arg(long, value_name = "DATA.json")]
         data: Option<PathBuf>,
+        /// With --data: also require the proven mean squared error to be at
+        /// most X.
+        #[arg(long, value_name = "X", requires = "data")]
+        max_mse: Option<f64>,
         /// Parameter cache directory [default: $ZKC_CACHE_DIR, else ~/.cache/zkc].
         #[arg(long, value_name = "DIR")]
         cache_dir: Option<PathBuf>,
@@ -455,21 +468,31 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             cache_dir,
             dataset,
             samples_per_proof,
+            statement,
             json,
         } => {
+            let kind =
+                match statement.as_deref() {
+                    None => None,
+                    Some(k) => Some(zkc::dataset::kind_of(k).with_context(|| {
+                        format!("--statement {k}: expected `accuracy` or `sse`")
+                    })?),
+                };
             let cache = zkc::proving::cache_dir(cache_dir);
             let sp = Spinner::new();
             let (info, t) = zkc::proving::setup(&dir, &cache, &|m| sp.stage(m))?;
             let (_, quant) = zkc::proving::load_public(&dir)?;
             let statement = if dataset
                 || samples_per_proof.is_some()
-                || (quant.has_private() && zkc::dataset::is_classifier(&quant))
+                || kind.is_some()
+                || (quant.has_private() && zkc::dataset::default_kind(&quant).is_some())
             {
                 Some(zkc::dataset::setup_statement(
                     &dir,
                     &cache,
                     info.k,
                     samples_per_proof,
+                    kind,
                     &|m| sp.stage(m),
                 )?)
             } else {
@@ -481,7 +504,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 println!(
                     "{}",
                     serde_json::json!({"k": info.k, "fingerprint": info.fingerprint, "timings": t,
-                        "statement": statement.as_ref().map(|(s, t)| serde_json::json!({"k": s.k, "samples_per_proof": s.samples_per_proof, "fingerprint": s.fingerprint, "timings": t}))})
+                        "statement": statement.as_ref().map(|(s, t)| serde_json::json!({"kind": s.statement, "k": s.k, "samples_per_proof": s.samples_per_proof, "fingerprint": s.fingerprint, "timings": t}))})
                 );
             } else {
                 println!(
@@ -502,8 +525,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 );
                 if let Some((s, st)) = &statement {
                     println!(
-                        "  dataset statements: k = {}, {} samples per proof, key {} ({:.2} s)",
-                        s.k, s.samples_per_proof, s.fingerprint, st.vk_s
+                        "  dataset statements ({}): k = {}, {} samples per proof, key {} ({:.2} s)",
+                        s.statement, s.k, s.samples_per_proof, s.fingerprint, st.vk_s
                     );
                 }
             }
@@ -514,6 +537,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             data: Some(data),
             out,
             cache_dir,
+            max_mse,
             json,
         } => {
             let cache = zkc::proving::cache_dir(cache_dir);
@@ -523,24 +547,27 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 &data,
                 &out,
                 &cache,
+                max_mse,
                 &|m| sp.stage(m),
                 &|i, n| sp.stage(&format!("proofs: chunk {i} of {n}")),
             )?;
             sp.done();
             warn_params(&t);
             if json {
-                println!(
-                    "{}",
-                    serde_json::json!({"proof": out, "samples": f.samples, "correct": f.correct, "chunks": f.chunks.len(), "dataset_digest": f.dataset_digest, "commitment": f.commitment, "timings": t})
-                );
+                let mut v = serde_json::to_value(f.statement())?;
+                v["proof"] = out.display().to_string().into();
+                v["chunks"] = f.chunks.len().into();
+                v["dataset_digest"] = f.dataset_digest.clone().into();
+                v["commitment"] = f.commitment.clone().into();
+                v["timings"] = serde_json::to_value(&t)?;
+                println!("{v}");
             } else {
                 println!(
-                    "proved {} on {} -> {}: {} of {} correct, in {} chunk proofs",
+                    "proved {} on {} -> {}: {}, in {} chunk proofs",
                     dir.display(),
                     data.display(),
                     out.display(),
-                    f.correct,
-                    f.samples,
+                    zkc::dataset::describe(&f.statement()),
                     f.chunks.len()
                 );
                 println!("  proving key {:.2} s, proofs {:.2} s", t.pk_s, t.prove_s);
@@ -581,29 +608,43 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             proof,
             cache_dir,
             data: Some(data),
+            max_mse,
             json,
             ..
         } => {
             let cache = zkc::proving::cache_dir(cache_dir);
             let (f, t) = zkc::dataset::verify_dataset(&dir, &proof, &data, &cache)?;
             warn_params(&t);
-            let acc = f.correct as f64 / f.samples.max(1) as f64;
-            if json {
-                println!(
-                    "{}",
-                    serde_json::json!({"valid": true, "statement": "accuracy", "commitment": f.commitment, "dataset_digest": f.dataset_digest, "samples": f.samples, "correct": f.correct, "accuracy": acc, "timings": t})
+            let st = f.statement();
+            if let (Some(limit), Some(mse)) = (max_mse, st.mse) {
+                anyhow::ensure!(
+                    mse <= limit,
+                    "the proof is valid but its mean squared error {mse} is above --max-mse {limit}"
                 );
+            }
+            if json {
+                let mut v = serde_json::to_value(&st)?;
+                v["valid"] = true.into();
+                v["commitment"] = f.commitment.clone().into();
+                v["dataset_digest"] = f.dataset_digest.clone().into();
+                if let Some(c) = st.correct {
+                    v["accuracy"] = (c as f64 / st.samples.max(1) as f64).into();
+                }
+                if let Some(limit) = max_mse {
+                    v["max_mse"] = limit.into();
+                }
+                v["timings"] = serde_json::to_value(&t)?;
+                println!("{v}");
             } else {
                 println!(
-                    "valid proof: the model {} gets {} of {} samples right ({:.2}%) on the dataset with digest {} (verified {} chunk proofs in {:.3} s)",
+                    "valid proof: the model {} {} on the dataset with digest {}{} (verified {} chunk proofs in {:.3} s)",
                     match &f.commitment {
                         Some(c) => format!("{} with commitment {c}", f.model),
                         None => f.model.clone(),
                     },
-                    f.correct,
-                    f.samples,
-                    100.0 * acc,
+                    zkc::dataset::describe(&st),
                     f.dataset_digest,
+                    max_mse.map_or(String::new(), |m| format!(", at most {m}")),
                     f.chunks.len(),
                     t.verify_s
                 );
@@ -773,6 +814,11 @@ fn print_eval(r: &zkc::evaluate::EvalResult) {
     }
     if let (Some(f), Some(q)) = (r.float_mse, r.quantized_mse) {
         println!("MSE  float {f:.6}  quantized {q:.6}");
+        if let Some(st) = r.statement_mse {
+            println!(
+                "     quantized against quantized targets {st:.6} (what `zkc prove --data` proves)"
+            );
+        }
     }
     println!(
         "max abs output error {:.6}   clamped values {}",

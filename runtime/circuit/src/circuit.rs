@@ -19,6 +19,7 @@ use crate::chips::mac::{MacConfig, MacInstructions, Tap, Weight};
 use crate::chips::maxpool::{MaxConfig, MaxInstructions};
 use crate::chips::range::RangeTableConfig;
 use crate::chips::rescale::{RescaleConfig, RescaleInstructions};
+use crate::chips::sse::SseConfig;
 use crate::chips::statement::StatementConfig;
 use crate::chips::table::{FunctionTable, TableConfig, TableInstructions};
 use crate::field::{fp, fp64, pow2};
@@ -37,6 +38,7 @@ pub struct ModelConfig {
     table: Option<TableConfig>,
     commit: Option<CommitConfig>,
     statement: Option<StatementConfig>,
+    sse: Option<SseConfig>,
     range: RangeTableConfig,
     instance: Column<Instance>,
 }
@@ -52,6 +54,9 @@ impl ModelConfig {
         }
         if let Some(c) = &self.commit {
             v.extend(c.advice_columns());
+        }
+        if let Some(c) = &self.sse {
+            v.extend([c.y, c.tgt, c.val, c.e, c.ev, c.acc]);
         }
         if let Some(st) = &self.statement {
             v.extend([st.y, st.h, st.s, st.sel, st.p, st.m]);
@@ -206,7 +211,12 @@ impl Circuit<Fp> for ModelCircuit {
             commit: private.then(|| CommitConfig::configure(meta, shape.commit_lanes, range)),
             statement: shape
                 .statement
+                .filter(|st| st.limbs > 0)
                 .map(|st| StatementConfig::configure(meta, st.classes, st.limbs, st.t, range)),
+            sse: shape
+                .statement
+                .filter(|st| st.limbs == 0)
+                .map(|_| SseConfig::configure(meta)),
             range,
             instance,
         }
@@ -306,14 +316,15 @@ impl Circuit<Fp> for ModelCircuit {
         let in_len: usize = g.inputs_list().iter().map(|&i| numel(g.shape(i))).sum();
         let mut offset = in_len * self.plan.samples;
         if self.plan.statement.is_some() {
-            let n = self.plan.samples;
-            for (i, (lab, val)) in out.labels.iter().enumerate() {
-                layouter.constrain_instance(lab.cell(), config.instance, offset + i)?;
-                layouter.constrain_instance(val.cell(), config.instance, offset + n + i)?;
+            // labels (or targets), then flags, then the total
+            for (cell, row) in &out.labels {
+                layouter.constrain_instance(cell.cell(), config.instance, offset + row)?;
             }
             let tot = out.total.as_ref().ok_or(Error::Synthesis)?;
-            layouter.constrain_instance(tot.cell(), config.instance, offset + 2 * n)?;
-            offset += 2 * n + 1;
+            let labels = self.plan.samples * self.plan.labels_per_sample();
+            let n = self.plan.samples;
+            layouter.constrain_instance(tot.cell(), config.instance, offset + labels + n)?;
+            offset += labels + n + 1;
         } else {
             for (i, cell) in out.outputs.iter().enumerate() {
                 layouter.constrain_instance(cell.cell(), config.instance, offset + i)?;
@@ -411,8 +422,9 @@ struct RegionOut {
     outputs: Vec<ACell>,
     /// The words the commitment hashes.
     words: Vec<ACell>,
-    /// Per sample, the label and flag cells (a dataset circuit).
-    labels: Vec<(ACell, ACell)>,
+    /// The label (or target) and flag cells of a dataset circuit, with
+    /// their instance rows after the inputs.
+    labels: Vec<(ACell, usize)>,
     /// The count (a dataset circuit).
     total: Option<ACell>,
 }
@@ -537,16 +549,46 @@ impl Synth<'_> {
     }
 
     /// The statement chip over every sample's outputs (dataset circuits):
-    /// returns the label and flag cells and the count.
+    /// returns the label (or target) and flag cells with their instance
+    /// rows after the inputs, and the total.
     #[allow(clippy::type_complexity)]
     fn statement(
         &mut self,
         region: &mut Region<'_, Fp>,
         outputs: &[Vec<ACell>],
-    ) -> Result<(Vec<(ACell, ACell)>, Option<ACell>), Error> {
+    ) -> Result<(Vec<(ACell, usize)>, Option<ACell>), Error> {
+        if let Some(cfg) = &self.cfg.sse {
+            let per = outputs.first().map_or(0, Vec::len);
+            let n = outputs.len();
+            let mut cells = vec![];
+            let mut acc: Option<ACell> = None;
+            for (i, outs) in outputs.iter().enumerate() {
+                self.a.at(None, i);
+                let counted = self.dataset.map_or(Value::unknown(), |d| {
+                    d.counted
+                        .get(i)
+                        .map_or(Value::unknown(), |&c| Value::known(Fp::from(u64::from(c))))
+                });
+                for (o, y) in outs.iter().enumerate() {
+                    let target = self.dataset.map_or(Value::unknown(), |d| {
+                        d.labels
+                            .get(i * per + o)
+                            .map_or(Value::unknown(), |&t| Value::known(fp64(t)))
+                    });
+                    let row = per + i * per + o;
+                    let (t, val, a) =
+                        cfg.row(region, self.a, row, y, target, counted, acc.as_ref())?;
+                    cells.push((t, i * per + o));
+                    cells.push((val, n * per + i));
+                    acc = Some(a);
+                }
+            }
+            return Ok((cells, acc));
+        }
         let (Some(cfg), Some(widths)) = (&self.cfg.statement, &self.plan.statement) else {
             return Ok((vec![], None));
         };
+        let n = outputs.len();
         let t = self.plan.range_bits;
         let mut labels = vec![];
         let mut tot: Option<ACell> = None;
@@ -576,7 +618,8 @@ impl Synth<'_> {
                 widths,
                 t,
             )?;
-            labels.push((lab, val));
+            labels.push((lab, i));
+            labels.push((val, n + i));
             tot = Some(total);
         }
         Ok((labels, tot))
@@ -1038,13 +1081,14 @@ pub fn instance_of(g: &Graph, run: &IntRun) -> Option<Vec<Fp>> {
 }
 
 /// The public values of a dataset circuit: every sample's quantized inputs
-/// (in input-index order), then every label, every 0/1 flag, the count of
-/// correct counted samples, and the commitment when the model has one.
+/// (in input-index order), then every label (or every sample's targets),
+/// every 0/1 flag, the total (the count of correct counted samples, or
+/// their sum of squared errors), and the commitment when the model has one.
 pub fn dataset_instance(
     inputs: &[Vec<Vec<i64>>],
     labels: &[i64],
     counted: &[bool],
-    correct: u64,
+    total: u128,
     commitment: Option<Fp>,
 ) -> Vec<Fp> {
     let mut v: Vec<Fp> = inputs
@@ -1053,7 +1097,7 @@ pub fn dataset_instance(
         .collect();
     v.extend(labels.iter().map(|&l| fp64(l)));
     v.extend(counted.iter().map(|&c| Fp::from(u64::from(c))));
-    v.push(Fp::from(correct));
+    v.push(crate::field::fp_u128(total));
     v.extend(commitment);
     v
 }

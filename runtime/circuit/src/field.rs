@@ -67,6 +67,11 @@ pub fn from_hex(s: &str) -> Option<Fp> {
     Option::from(Fp::from_repr(repr))
 }
 
+/// `v` as a field element (exact: `v < 2^128 < p`).
+pub fn fp_u128(v: u128) -> Fp {
+    Fp::from_u128(v)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -362,6 +362,17 @@ pub fn node_layout(g: &Graph, id: NodeId, lanes: usize) -> Result<NodeLayout, Ci
     })
 }
 
+impl Plan {
+    /// Public labels (or targets) per sample of a dataset circuit: 1 for
+    /// an accuracy statement, the output length for a squared-error one.
+    pub fn labels_per_sample(&self) -> usize {
+        match self.shape.statement {
+            Some(st) if st.limbs == 0 => st.classes,
+            _ => 1,
+        }
+    }
+}
+
 /// True when `id` is a private parameter.
 pub fn is_private(g: &Graph, id: NodeId) -> bool {
     matches!(g.op(id), Op::Private(_))
@@ -466,6 +477,8 @@ pub struct Prepared {
     input_len: usize,
     /// Classes and spread bits of the one output, for a classifier.
     output: Option<(usize, u32)>,
+    /// Elements of the one output.
+    output_len: Option<usize>,
 }
 
 /// Computes the layouts of every node of `g` for `mac_lanes` lanes.
@@ -502,10 +515,15 @@ pub fn prepare(g: &Graph, mac_lanes: usize) -> Result<Prepared, CircuitError> {
         .map(|&i| numel(g.shape(i)))
         .sum::<usize>()
         + usize::from(!private.is_empty());
+    let output_len = match g.outputs() {
+        [o] => Some(numel(g.shape(*o))),
+        _ => None,
+    };
     Ok(Prepared {
         private,
         input_len,
         output,
+        output_len,
         layouts,
         names,
         macs,
@@ -537,6 +555,15 @@ pub fn plan_samples(
     }
     let statement = match shape.statement {
         None => None,
+        Some(st) if st.limbs == 0 => {
+            if p.output_len != Some(st.classes) {
+                return Err(format!(
+                    "the squared-error chip of {} outputs does not fit this model",
+                    st.classes
+                ));
+            }
+            Some(vec![])
+        }
         Some(st) => {
             let (classes, bits) = p.output.ok_or_else(|| {
                 "an accuracy statement needs one output of at least two classes with a bound"
@@ -677,16 +704,27 @@ pub fn plan_samples(
     }
     let cursor_rows = cur.rows(&shape);
     let mut rows = cursor_rows;
+    // statement rows start after one idle sample's worth (no gate reads a
+    // row before 0)
+    let per_sample = match shape.statement {
+        Some(st) => st.classes,
+        None => 0,
+    };
     if let Some(w) = &statement {
         tags.extend(w.iter().copied());
-        let n = (samples + 1) * p.output.map_or(0, |o| o.0);
+        let n = (samples + 1) * per_sample;
         rows = rows.max(n);
         by_op.insert("statement".into(), n);
     }
     // a dataset circuit's public values: every sample's inputs, labels and
     // flags, the count (and the commitment)
+    let labels = if statement.as_ref().is_some_and(|w| w.is_empty()) {
+        per_sample
+    } else {
+        1
+    };
     let instance_len = if statement.is_some() {
-        samples * (p.input_len + 2) + 1 + usize::from(!p.private.is_empty())
+        samples * (p.input_len + labels + 1) + 1 + usize::from(!p.private.is_empty())
     } else {
         p.instance_len
     };
@@ -812,14 +850,23 @@ pub fn plan_for(g: &Graph, shape: CircuitShape, t: u32) -> Result<Plan, CircuitE
 
 /// Plans `g`: tries lane counts and range widths and keeps the cheapest.
 pub fn plan(g: &Graph) -> Result<Plan, CircuitError> {
-    search(g, 1, false)
+    search(g, 1, None)
+}
+
+/// The statement a dataset circuit proves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatementKind {
+    /// How many samples the classifier gets right (argmax = label).
+    Accuracy,
+    /// The sum of squared errors of a regressor against targets.
+    SquaredError,
 }
 
 /// Plans the dataset circuit of `g` for `samples` samples per proof (an
 /// accuracy statement): tries lane counts and range widths, keeps the
 /// cheapest.
-pub fn plan_dataset(g: &Graph, samples: usize) -> Result<Plan, CircuitError> {
-    search(g, samples, true)
+pub fn plan_dataset(g: &Graph, samples: usize, kind: StatementKind) -> Result<Plan, CircuitError> {
+    search(g, samples, Some(kind))
 }
 
 /// [`plan_for`] of a dataset circuit.
@@ -838,7 +885,7 @@ pub fn plan_dataset_for(
     })
 }
 
-fn search(g: &Graph, samples: usize, statement: bool) -> Result<Plan, CircuitError> {
+fn search(g: &Graph, samples: usize, kind: Option<StatementKind>) -> Result<Plan, CircuitError> {
     let has = |f: &dyn Fn(&Op) -> bool| g.ids().into_iter().any(|id| f(g.op(id)));
     let max_lanes = usize::from(has(&|o| matches!(o, Op::MaxPool { .. })));
     let table_lanes = usize::from(has(&|o| matches!(o, Op::Table { .. })));
@@ -857,14 +904,29 @@ fn search(g: &Graph, samples: usize, statement: bool) -> Result<Plan, CircuitErr
                 .flat_map(|r| commit_choices.iter().map(move |c| (r, c)))
             {
                 for t in 8..=16 {
-                    let st = match (statement, prepared.output) {
-                        (false, _) => None,
-                        (true, Some((classes, bits))) => Some(crate::shape::StatementShape {
-                            classes,
-                            limbs: crate::chips::statement::limbs(bits, t).len(),
-                            t,
-                        }),
-                        (true, None) => {
+                    let st = match (kind, prepared.output) {
+                        (None, _) => None,
+                        (Some(StatementKind::SquaredError), _) => {
+                            let n = prepared.output_len.ok_or_else(|| {
+                                CircuitError::Unsupported(
+                                    "a squared-error statement needs a model with one output"
+                                        .into(),
+                                )
+                            })?;
+                            Some(crate::shape::StatementShape {
+                                classes: n,
+                                limbs: 0,
+                                t: 0,
+                            })
+                        }
+                        (Some(StatementKind::Accuracy), Some((classes, bits))) => {
+                            Some(crate::shape::StatementShape {
+                                classes,
+                                limbs: crate::chips::statement::limbs(bits, t).len(),
+                                t,
+                            })
+                        }
+                        (Some(StatementKind::Accuracy), None) => {
                             return Err(CircuitError::Unsupported(
                                 "an accuracy statement needs a model with one output of at least two classes".into(),
                             ))

@@ -28,7 +28,8 @@ pub struct CircuitShape {
 }
 
 /// The statement chip's configuration: classes per sample, and the limbs
-/// (and table width) of its range checks.
+/// (and table width) of its range checks; `limbs == 0` (and `t == 0`) is
+/// the squared-error statement of a regressor with `classes` outputs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct StatementShape {
     /// Classes per sample (the model's output length, 2 to 2^16).
@@ -63,9 +64,12 @@ impl CircuitShape {
             && self.table_lanes <= 1
             && (self.commit_lanes == 0 || COMMIT_LANE_CHOICES.contains(&self.commit_lanes))
             && self.statement.is_none_or(|s| {
-                (2..=1 << 16).contains(&s.classes)
-                    && (1..=4).contains(&s.limbs)
-                    && (8..=16).contains(&s.t)
+                // an accuracy statement (limbs >= 1) or a squared-error one
+                (s.limbs >= 1
+                    && (2..=1 << 16).contains(&s.classes)
+                    && s.limbs <= 4
+                    && (8..=16).contains(&s.t))
+                    || (s.limbs == 0 && (1..=1 << 16).contains(&s.classes) && s.t == 0)
             })
     }
 
@@ -85,7 +89,11 @@ impl CircuitShape {
             s.push_str(&format!(" commit{}", self.commit_lanes));
         }
         if let Some(st) = self.statement {
-            s.push_str(&format!(" accuracy{}x{}", st.classes, st.limbs));
+            if st.limbs == 0 {
+                s.push_str(&format!(" sse{}", st.classes));
+            } else {
+                s.push_str(&format!(" accuracy{}x{}", st.classes, st.limbs));
+            }
         }
         s
     }

@@ -39,7 +39,7 @@ struct Case {
 
 fn case(g: &Graph, xs: &[Vec<i64>], labels: &[i64], counted: &[bool], salt: Fp) -> Case {
     let n = xs.len();
-    let p = plan_dataset(g, n).unwrap();
+    let p = plan_dataset(g, n, zkc_circuit::plan::StatementKind::Accuracy).unwrap();
     assert_eq!(p.samples, n);
     let runs: Vec<_> = xs
         .iter()
@@ -54,7 +54,7 @@ fn case(g: &Graph, xs: &[Vec<i64>], labels: &[i64], counted: &[bool], salt: Fp) 
     }
     let inputs: Vec<Vec<Vec<i64>>> = xs.iter().map(|x| vec![x.clone()]).collect();
     let c_fp = commitment(g, salt).unwrap();
-    let inst = dataset_instance(&inputs, labels, counted, correct, Some(c_fp));
+    let inst = dataset_instance(&inputs, labels, counted, u128::from(correct), Some(c_fp));
     assert_eq!(inst.len(), p.instance_len);
     let w = DatasetWitness {
         runs,

@@ -8,5 +8,6 @@ pub mod mac;
 pub mod maxpool;
 pub mod range;
 pub mod rescale;
+pub mod sse;
 pub mod statement;
 pub mod table;
