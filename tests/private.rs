@@ -54,6 +54,18 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// Compiles the bundled model at `m` (`models/<name>`, calibrated on its
+/// own data) into `out`, with private weights when `private`.
+fn compile(d: &Path, m: &Path, out: &str, private: bool) {
+    let onnx = m.with_extension("onnx");
+    let cal = m.join("calibration.json");
+    let mut args = vec!["compile", s(&onnx), "--calibration", s(&cal), "-o", out];
+    if private {
+        args.extend(["--private", "weights"]);
+    }
+    ok(&zkc(&args, d));
+}
+
 /// Compiles bundled model `name` with private weights and sets it up.
 fn private_model(d: &Path, name: &str, dir: &str) -> PathBuf {
     let m = common::root().join("models").join(name);
@@ -222,17 +234,7 @@ fn a_public_proof_is_not_a_private_one_and_back() {
     let d = tempdir("mix");
     let art = private_model(&d, "digits_mlp", "priv.zkc");
     let m = common::root().join("models/digits_mlp");
-    ok(&zkc(
-        &[
-            "compile",
-            s(&m.with_extension("onnx")),
-            "--calibration",
-            s(&m.join("calibration.json")),
-            "-o",
-            "pub.zkc",
-        ],
-        &d,
-    ));
+    compile(&d, &m, "pub.zkc", false);
     ok(&zkc(&["setup", "pub.zkc"], &d));
     let input = m.join("input.json");
     ok(&zkc(
@@ -391,19 +393,7 @@ fn json(o: &Output) -> serde_json::Value {
 fn dataset_statement_matches_eval_and_every_tampering_fails() {
     let d = tempdir("data");
     let m = common::root().join("models/digits_mlp");
-    ok(&zkc(
-        &[
-            "compile",
-            s(&m.with_extension("onnx")),
-            "--calibration",
-            s(&m.join("calibration.json")),
-            "--private",
-            "weights",
-            "-o",
-            "a.zkc",
-        ],
-        &d,
-    ));
+    compile(&d, &m, "a.zkc", true);
     // small chunks keep the test fast: 20 samples in 3 chunks of 8
     let st = json(&zkc(
         &["setup", "a.zkc", "--samples-per-proof", "8", "--json"],
@@ -507,19 +497,7 @@ fn dataset_statement_matches_eval_and_every_tampering_fails() {
         fails(&out, "chunk");
     }
     // another model's commitment (another salt: recompiled)
-    ok(&zkc(
-        &[
-            "compile",
-            s(&m.with_extension("onnx")),
-            "--calibration",
-            s(&m.join("calibration.json")),
-            "--private",
-            "weights",
-            "-o",
-            "b.zkc",
-        ],
-        &d,
-    ));
+    compile(&d, &m, "b.zkc", true);
     ok(&zkc(&["setup", "b.zkc", "--samples-per-proof", "8"], &d));
     ok(&zkc(&["publish", "b.zkc", "-o", "bundle-b"], &d));
     fails(
@@ -551,19 +529,7 @@ fn dataset_statement_matches_eval_and_every_tampering_fails() {
 fn regression_statement_matches_eval_and_rejects_a_changed_error() {
     let d = tempdir("sse");
     let m = common::root().join("models/diabetes_linear");
-    ok(&zkc(
-        &[
-            "compile",
-            s(&m.with_extension("onnx")),
-            "--calibration",
-            s(&m.join("calibration.json")),
-            "--private",
-            "weights",
-            "-o",
-            "r.zkc",
-        ],
-        &d,
-    ));
+    compile(&d, &m, "r.zkc", true);
     let st = json(&zkc(
         &["setup", "r.zkc", "--samples-per-proof", "32", "--json"],
         &d,

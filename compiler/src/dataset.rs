@@ -325,17 +325,14 @@ fn load_statement_vk(
     params: &halo2_proofs::poly::commitment::Params<halo2_proofs::pasta::EqAffine>,
     s: &StatementSetup,
 ) -> Result<halo2_proofs::plonk::VerifyingKey<halo2_proofs::pasta::EqAffine>> {
-    let bytes = read_artifact_file(dir, STATEMENT_VK_FILE)
-        .map_err(|_| art(dir, "statement-vk.bin is missing; run `zkc setup` again"))?;
-    let vk = prover::read_vk(&bytes, params, s.shape.into())
-        .map_err(|e| art(dir, format!("statement-vk.bin: {e}; run `zkc setup` again")))?;
-    if prover::fingerprint(&vk) != s.fingerprint {
-        return Err(art(
-            dir,
-            "statement-vk.bin does not match statement.json; run `zkc setup` again",
-        ));
-    }
-    Ok(vk)
+    crate::proving::load_vk_file(
+        dir,
+        STATEMENT_VK_FILE,
+        STATEMENT_SETUP_FILE,
+        params,
+        s.shape.into(),
+        &s.fingerprint,
+    )
 }
 
 /// The labelled samples of a data file, quantized as the circuit sees

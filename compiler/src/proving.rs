@@ -339,14 +339,34 @@ fn load_vk(
     params: &halo2_proofs::poly::commitment::Params<halo2_proofs::pasta::EqAffine>,
     s: &SetupInfo,
 ) -> Result<halo2_proofs::plonk::VerifyingKey<halo2_proofs::pasta::EqAffine>> {
-    let bytes = read_artifact_file(dir, "vk.bin")
-        .map_err(|_| art(dir, "vk.bin is missing; run `zkc setup` first"))?;
-    let vk = prover::read_vk(&bytes, params, s.shape.into())
-        .map_err(|e| art(dir, format!("vk.bin: {e}; run `zkc setup` again")))?;
-    if prover::fingerprint(&vk) != s.fingerprint {
+    load_vk_file(
+        dir,
+        "vk.bin",
+        "setup.json",
+        params,
+        s.shape.into(),
+        &s.fingerprint,
+    )
+}
+
+/// Reads the verifying key `file` of `dir` for `shape` and checks that its
+/// fingerprint is `fingerprint` (recorded in `setup`).
+pub(crate) fn load_vk_file(
+    dir: &Path,
+    file: &str,
+    setup: &str,
+    params: &halo2_proofs::poly::commitment::Params<halo2_proofs::pasta::EqAffine>,
+    shape: CircuitShape,
+    fingerprint: &str,
+) -> Result<halo2_proofs::plonk::VerifyingKey<halo2_proofs::pasta::EqAffine>> {
+    let bytes = read_artifact_file(dir, file)
+        .map_err(|_| art(dir, format!("{file} is missing; run `zkc setup` first")))?;
+    let vk = prover::read_vk(&bytes, params, shape)
+        .map_err(|e| art(dir, format!("{file}: {e}; run `zkc setup` again")))?;
+    if prover::fingerprint(&vk) != fingerprint {
         return Err(art(
             dir,
-            "vk.bin does not match the fingerprint in setup.json; run `zkc setup` again",
+            format!("{file} does not match the fingerprint in {setup}; run `zkc setup` again"),
         ));
     }
     Ok(vk)

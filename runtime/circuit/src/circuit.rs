@@ -332,28 +332,33 @@ impl Circuit<Fp> for ModelCircuit {
             offset += out.outputs.len();
         }
         let words = out.words;
-        // The commitment: Poseidon over the salt and the chunk words, the
-        // last public value.
+        // The commitment, the last public value: Poseidon over the salt and
+        // the chunk words, or over the salt and the hashes of the words'
+        // segments (`chips::commit::segments`), spread over the chips.
         if let Some(c) = &config.commit {
-            let chip = Pow5Chip::construct(c.poseidon.clone());
-            let mut sponge = Sponge::<Fp, _, P128Pow5T3, _, CommitDomain, 3, 2>::new(
-                chip,
-                layouter.namespace(|| "commitment"),
-            )?;
-            let n = words.len();
-            for (i, w) in words.into_iter().enumerate() {
-                sponge.absorb(
-                    layouter.namespace(|| format!("word {i}")),
-                    PaddedWord::Message(w),
-                )?;
-            }
-            for pad in <CommitDomain as Domain<Fp, 2>>::padding(n) {
-                sponge.absorb(layouter.namespace(|| "padding"), PaddedWord::Padding(pad))?;
-            }
-            let out = sponge
-                .finish_absorbing(layouter.namespace(|| "finish"))?
-                .squeeze(layouter.namespace(|| "squeeze"))?;
-            layouter.constrain_instance(out.cell(), config.instance, offset)?;
+            let mut words = words.into_iter();
+            let salt = words.next().ok_or(Error::Synthesis)?;
+            let words: Vec<ACell> = words.collect();
+            let segs = crate::chips::commit::segments(words.len());
+            let chip = |i: usize| {
+                c.poseidon
+                    .get(i % c.poseidon.len().max(1))
+                    .cloned()
+                    .ok_or(Error::Synthesis)
+            };
+            let top = if segs.len() <= 1 {
+                let mut all = vec![salt];
+                all.extend(words);
+                sponge_hash(chip(0)?, &mut layouter, all)?
+            } else {
+                let mut all = vec![salt];
+                for (i, r) in segs.iter().enumerate() {
+                    let part = words.get(r.clone()).ok_or(Error::Synthesis)?.to_vec();
+                    all.push(sponge_hash(chip(i)?, &mut layouter, part)?);
+                }
+                sponge_hash(chip(0)?, &mut layouter, all)?
+            };
+            layouter.constrain_instance(top.cell(), config.instance, offset)?;
         }
         Ok(())
     }
@@ -385,6 +390,32 @@ struct Synth<'a> {
     slots: Vec<Vec<ACell>>,
     /// Packing index of every private node's first element.
     private_start: HashMap<NodeId, usize>,
+}
+
+/// Poseidon (zkc's commitment domain) over `cells` on one chip's columns.
+fn sponge_hash(
+    config: halo2_gadgets::poseidon::Pow5Config<Fp, 3, 2>,
+    layouter: &mut impl Layouter<Fp>,
+    cells: Vec<ACell>,
+) -> Result<ACell, Error> {
+    let chip = Pow5Chip::construct(config);
+    let mut sponge = Sponge::<Fp, _, P128Pow5T3, _, CommitDomain, 3, 2>::new(
+        chip,
+        layouter.namespace(|| "commitment"),
+    )?;
+    let n = cells.len();
+    for (i, w) in cells.into_iter().enumerate() {
+        sponge.absorb(
+            layouter.namespace(|| format!("word {i}")),
+            PaddedWord::Message(w),
+        )?;
+    }
+    for pad in <CommitDomain as Domain<Fp, 2>>::padding(n) {
+        sponge.absorb(layouter.namespace(|| "padding"), PaddedWord::Padding(pad))?;
+    }
+    sponge
+        .finish_absorbing(layouter.namespace(|| "finish"))?
+        .squeeze(layouter.namespace(|| "squeeze"))
 }
 
 /// A dot product's parameter operand.

@@ -56,12 +56,20 @@ pub fn chunk_words(g: &Graph) -> Result<Vec<Fp>, CircuitError> {
     Ok(chunk_values(&u, &widths))
 }
 
-/// `Poseidon(salt, chunk words...)`: the commitment of `g`'s private
-/// parameters under `salt`.
+/// The commitment of `g`'s private parameters under `salt`:
+/// `Poseidon(salt, chunk words...)`, or for more than
+/// [`crate::chips::commit::SEGMENT_WORDS`] words
+/// `Poseidon(salt, Poseidon(segment_0), Poseidon(segment_1), ...)`.
 pub fn commitment(g: &Graph, salt: Fp) -> Result<Fp, CircuitError> {
-    let mut words = vec![salt];
-    words.extend(chunk_words(g)?);
-    Ok(crate::poseidon::hash(&words))
+    let words = chunk_words(g)?;
+    let segs = crate::chips::commit::segments(words.len());
+    let mut top = vec![salt];
+    if segs.len() <= 1 {
+        top.extend(words);
+    } else {
+        top.extend(segs.into_iter().map(|r| crate::poseidon::hash(&words[r])));
+    }
+    Ok(crate::poseidon::hash(&top))
 }
 
 /// A fresh uniformly random salt (from the thread's CSPRNG, seeded by the

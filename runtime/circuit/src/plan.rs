@@ -9,7 +9,7 @@ use num_bigint::BigInt;
 use num_traits::{Signed, ToPrimitive, Zero};
 use zkc_ir::{geometry, numel, Graph, NodeId, Op};
 
-use crate::chips::commit::{CommitLayout, POSEIDON_ROWS_PER_PERMUTATION};
+use crate::chips::commit::CommitLayout;
 use crate::chips::mac::rows_for;
 use crate::chips::range::table_rows;
 use crate::chips::rescale::RescaleSpec;
@@ -733,10 +733,13 @@ pub fn plan_samples(
         rows = rows.max(l.chip_rows() + constants);
         // Poseidon's regions (their own columns) and the constants column
         // (Poseidon's initial state and the layout's constants)
-        let perms = crate::poseidon::permutations(l.words());
+        let chunks = l.words() - 1;
         rows = rows
-            .max(1 + POSEIDON_ROWS_PER_PERMUTATION * perms)
-            .max(3 + constants);
+            .max(crate::chips::commit::poseidon_rows(
+                chunks,
+                shape.commit_lanes,
+            ))
+            .max(3 * (1 + crate::chips::commit::segments(chunks).len()) + constants);
         *by_op.entry("commitment".into()).or_insert(0) += l.chip_rows();
     }
     let range_rows = table_rows(&tags);
@@ -819,11 +822,11 @@ fn cost(p: &Plan) -> u64 {
     let fixed = s.mac_lanes + 2 + 4 * s.arith_lanes + 17 * s.rescale_lanes + 3 * s.max_lanes + 1;
     // commitment lanes, the MAC's advice weights and Poseidon's columns
     let (c, wa) = (s.commit_lanes, if s.is_private() { s.mac_lanes } else { 0 });
-    let poseidon = usize::from(s.is_private());
-    let advice = advice + c + wa + poseidon * 5;
+    // one Poseidon chip (4 advice, 6 fixed columns) per commitment lane
+    let advice = advice + c + wa + c * 4;
     let lookups = lookups + c;
-    let equality = equality + c + wa + poseidon * 5;
-    let fixed = fixed + 3 * c + poseidon * 9;
+    let equality = equality + c + wa + c * 6;
+    let fixed = fixed + 3 * c + c * 6 + usize::from(s.is_private()) * 3;
     // the statement chip
     let sl = s.statement.map_or(0, |st| st.limbs);
     let stmt = usize::from(s.statement.is_some());

@@ -534,13 +534,14 @@ pub fn stats(shape: &crate::CircuitShape) -> CircuitStats {
     let mac = usize::from(s.mac_lanes > 0);
     let arith = usize::from(s.arith_lanes > 0);
     // private parameters: commitment lanes and `acc`, the MAC's advice
-    // weights, Poseidon's state and partial S-box columns; the constants
-    // column, the chip's enable and `cmul`, per lane `sh`, `off`, `tag`,
-    // and Poseidon's round constants (its selectors are not columns yet)
+    // weights, per lane a Poseidon chip's state and partial S-box columns;
+    // the constants column, the chip's enable and `cmul`, per lane `sh`,
+    // `off`, `tag` and a Poseidon chip's round constants (its selectors
+    // are not columns yet)
     let c = s.commit_lanes;
     let private = usize::from(s.is_private());
-    let commit_advice = private * (c + 1 + s.mac_lanes + 4);
-    let commit_fixed = private * (1 + 2 + 3 * c + 6);
+    let commit_advice = private * (c + 1 + s.mac_lanes) + 4 * c;
+    let commit_fixed = private * (1 + 2) + 3 * c + 6 * c;
     CircuitStats {
         advice_columns: mac * (s.mac_lanes + 1)
             + 3 * s.arith_lanes

@@ -224,3 +224,40 @@ fn a_real_proof_verifies_and_binds_the_commitment() {
     *other.last_mut().unwrap() += Fp::one();
     assert!(prover::verify(&params, &vk, &other, p.instance_len, &proof).is_err());
 }
+
+#[test]
+fn a_long_commitment_hashes_segments_on_parallel_chips() {
+    // 9,000 8-bit weights: 291 words, more than one segment
+    let n = 3000;
+    let w: Vec<String> = (0..3 * n as i64)
+        .map(|i| ((i * 37) % 255 - 127).to_string())
+        .collect();
+    let text = format!(
+        "graph big {{
+  %0 = input 0 : q4[1,3] in [-8,7] # x
+  %1 = private [{}] lo=-128 hi=127 : q3[3,{n}] in [-128,127] # w
+  %2 = const [{}] : q7[{n}] in [0,0] # b
+  %3 = gemm %0, %1, %2 : q7[1,{n}] in [-3072,3072] # fc
+  output %3
+}}",
+        w.join(","),
+        vec!["0"; n].join(",")
+    );
+    let g = common::from_text(&text);
+    let words = zkc_circuit::commitment::chunk_words(&g).unwrap();
+    assert!(zkc_circuit::chips::commit::segments(words.len()).len() >= 2);
+    let salt = Fp::from(11);
+    let run = zkc_runtime::run_int(&g, &[vec![3, -8, 7]]).unwrap();
+    let mut inst = instance_of(&g, &run).unwrap();
+    inst.push(commitment(&g, salt).unwrap());
+    let p = plan(&g).unwrap();
+    let c =
+        ModelCircuit::new(Arc::new(g.clone()), Arc::new(p), Some(Arc::new(run))).with_salt(salt);
+    assert!(adversary::mock_verify(&c, &inst).unwrap().is_empty());
+    // the flat hash (no segments) is not the commitment
+    let mut flat = vec![salt];
+    flat.extend(words);
+    let mut other = inst.clone();
+    *other.last_mut().unwrap() = zkc_circuit::poseidon::hash(&flat);
+    assert!(!adversary::mock_verify(&c, &other).unwrap().is_empty());
+}

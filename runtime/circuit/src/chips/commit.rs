@@ -52,6 +52,47 @@ use crate::field::{fp, pow2};
 /// Largest number of bits packed into one field element (`Fp` has 254).
 pub const CHUNK_BITS: u32 = 248;
 
+/// Chunk words per segment: a commitment of more words hashes segments of
+/// at most this many words separately (each on one of the Poseidon chips,
+/// which work in parallel columns) and then the salt and the segment
+/// hashes; of at most this many, the salt and the words directly.
+pub const SEGMENT_WORDS: usize = 256;
+
+/// The segments (ranges of chunk words, salt excluded) the commitment
+/// hashes separately: one range when there are at most [`SEGMENT_WORDS`]
+/// words, else equal-sized consecutive ranges. Depends only on the number
+/// of words, never on the circuit's layout.
+pub fn segments(words: usize) -> Vec<std::ops::Range<usize>> {
+    if words <= SEGMENT_WORDS {
+        return vec![0..words];
+    }
+    let n = words.div_ceil(SEGMENT_WORDS);
+    let size = words.div_ceil(n);
+    (0..n)
+        .map(|i| i * size..((i + 1) * size).min(words))
+        .filter(|r| !r.is_empty())
+        .collect()
+}
+
+/// Rows the commitment's Poseidon regions take on the busiest of `chips`
+/// chips for `words` chunk words (segment `i` on chip `i % chips`, the
+/// final hash on chip 0).
+pub fn poseidon_rows(words: usize, chips: usize) -> usize {
+    let chips = chips.max(1);
+    let hash = |n: usize| 1 + POSEIDON_ROWS_PER_PERMUTATION * crate::poseidon::permutations(n);
+    let segs = segments(words);
+    let mut rows = vec![0; chips];
+    if segs.len() <= 1 {
+        rows[0] = hash(1 + words);
+    } else {
+        for (i, r) in segs.iter().enumerate() {
+            rows[i % chips] += hash(r.len());
+        }
+        rows[0] += hash(1 + segs.len());
+    }
+    rows.into_iter().max().unwrap_or(0)
+}
+
 /// Rows one Poseidon permutation takes in `Pow5Chip`'s regions: the
 /// input-adding region (3 rows) and the permutation region (4 + 28 + 4
 /// rounds and the output row).
@@ -209,13 +250,14 @@ pub struct CommitConfig {
     pub off: Vec<Column<Fixed>>,
     /// Per lane: the slot's width.
     pub tag: Vec<Column<Fixed>>,
-    /// Poseidon (`P128Pow5T3`, width 3, rate 2).
-    pub poseidon: Pow5Config<Fp, 3, 2>,
+    /// Poseidon chips (`P128Pow5T3`, width 3, rate 2), one per lane, each
+    /// in its own columns.
+    pub poseidon: Vec<Pow5Config<Fp, 3, 2>>,
 }
 
 impl CommitConfig {
-    /// Allocates `lanes` lanes, the gate, one lookup per lane and the
-    /// Poseidon chip's columns.
+    /// Allocates `lanes` lanes, the gate, one lookup per lane and one
+    /// Poseidon chip per lane.
     pub fn configure(
         meta: &mut ConstraintSystem<Fp>,
         lanes: usize,
@@ -250,17 +292,21 @@ impl CommitConfig {
                 vec![(m.query_fixed(tag[p]), range.tag), (u, range.value)]
             });
         }
-        let state = [0; 3].map(|_| meta.advice_column());
-        let partial_sbox = meta.advice_column();
-        let rc_a = [0; 3].map(|_| meta.fixed_column());
-        let rc_b = [0; 3].map(|_| meta.fixed_column());
-        let poseidon = Pow5Chip::configure::<halo2_gadgets::poseidon::primitives::P128Pow5T3>(
-            meta,
-            state,
-            partial_sbox,
-            rc_a,
-            rc_b,
-        );
+        let poseidon = (0..lanes)
+            .map(|_| {
+                let state = [0; 3].map(|_| meta.advice_column());
+                let partial_sbox = meta.advice_column();
+                let rc_a = [0; 3].map(|_| meta.fixed_column());
+                let rc_b = [0; 3].map(|_| meta.fixed_column());
+                Pow5Chip::configure::<halo2_gadgets::poseidon::primitives::P128Pow5T3>(
+                    meta,
+                    state,
+                    partial_sbox,
+                    rc_a,
+                    rc_b,
+                )
+            })
+            .collect();
         CommitConfig {
             v,
             acc,
