@@ -64,6 +64,7 @@ pub const SEGMENT_WORDS: usize = 256;
 /// of words, never on the circuit's layout.
 pub fn segments(words: usize) -> Vec<std::ops::Range<usize>> {
     if words <= SEGMENT_WORDS {
+        #[allow(clippy::single_range_in_vec_init)]
         return vec![0..words];
     }
     let n = words.div_ceil(SEGMENT_WORDS);
