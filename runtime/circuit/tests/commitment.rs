@@ -261,3 +261,23 @@ fn a_long_commitment_hashes_segments_on_parallel_chips() {
     *other.last_mut().unwrap() = zkc_circuit::poseidon::hash(&flat);
     assert!(!adversary::mock_verify(&c, &other).unwrap().is_empty());
 }
+
+#[test]
+fn given_the_committed_cells_everything_else_is_determined() {
+    // whole-circuit determinacy: with the private values' slots and the
+    // salt taken as given (the commitment binds them), the verifier's
+    // values determine every other cell, the Poseidon chips' included
+    let g = common::from_text(&text(W, B));
+    let rep = zkc_circuit::analysis::check_determinacy_private(&g, &[vec![3, -8, 7]]).unwrap();
+    println!("{rep:?}");
+    assert!(
+        rep.undetermined.is_empty(),
+        "undetermined: {:?}",
+        &rep.undetermined[..rep.undetermined.len().min(8)]
+    );
+    assert!(
+        rep.unconstrained.is_empty(),
+        "unconstrained: {:?}",
+        rep.unconstrained
+    );
+}

@@ -165,3 +165,31 @@ fn weakened_circuits_leave_cells_undetermined() {
         assert!(caught.contains(&must), "dropping {must:?} went unnoticed");
     }
 }
+
+/// Private weights: with the committed cells given, the verifier's values
+/// determine every other cell of digits_cnn's circuit, its commitment
+/// chip and Poseidon chips included.
+#[test]
+fn private_digits_cnn_is_determined_given_its_commitment() {
+    let path = common::root().join("models/digits_cnn.onnx");
+    let mut g = zkc_onnx::import_file(&path).unwrap().graph;
+    zkc_passes::Pipeline::float()
+        .run(&mut g, |_, _| {})
+        .unwrap();
+    let cal = zkc_passes::calibrate(&g, &zkc_passes::synthetic_samples(&g, 16, 1)).unwrap();
+    let cfg = zkc_passes::QuantConfig::new(8, 8, false).with_private_weights(true);
+    zkc_passes::Pipeline::quantize(cfg, cal)
+        .run(&mut g, |_, _| {})
+        .unwrap();
+    assert!(g.has_private());
+    let x = common::inputs(&g, 1);
+    let rep = zkc_circuit::analysis::check_determinacy_private(&g, &x).unwrap();
+    println!("private digits_cnn: {:?}", rep.by_rule);
+    assert!(rep.errors.is_empty(), "{:?}", rep.errors);
+    assert!(
+        rep.undetermined.is_empty(),
+        "undetermined: {:?}",
+        &rep.undetermined[..rep.undetermined.len().min(10)]
+    );
+    assert!(rep.unconstrained.is_empty(), "{:?}", rep.unconstrained);
+}

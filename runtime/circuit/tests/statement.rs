@@ -203,3 +203,46 @@ fn a_real_proof_of_a_count_verifies() {
     one_more[total] += Fp::one();
     assert!(zkc_circuit::prover::verify(&params, &vk, &one_more, p.instance_len, &proof).is_err());
 }
+
+#[test]
+fn dataset_circuit_is_determined_given_its_commitment() {
+    // the whole dataset circuit: given the public inputs, labels and flags
+    // and the committed cells, every cell is determined, except the
+    // inverse witness `w` of samples whose prediction equals the label
+    // (free, and read by no other constraint)
+    let g = common::from_text(TEXT);
+    let labels = [0, 1, 1, 0, 1, 0];
+    let counted = [true, true, true, true, true, false];
+    let k = case(&g, &xs(), &labels, &counted, Fp::from(3));
+    let given = k.inst.len() - 2; // all but the count and the commitment
+    let rep = zkc_circuit::analysis::check_determinacy_given(
+        &k.c,
+        &k.inst,
+        &g,
+        &["commit.v", "commit.salt"],
+        given,
+    )
+    .unwrap();
+    println!("{:?}", rep.by_rule);
+    assert!(rep.errors.is_empty(), "{:?}", rep.errors);
+    let w_cols: Vec<usize> = k
+        .cells
+        .iter()
+        .filter(|r| r.role == "stmt.w")
+        .map(|r| r.column)
+        .collect();
+    let bad: Vec<&String> = rep
+        .undetermined
+        .iter()
+        .filter(|d| {
+            !(d.contains("stmt.w") || w_cols.iter().any(|c| d.contains(&format!("column {c} "))))
+        })
+        .collect();
+    assert!(bad.is_empty(), "undetermined: {bad:?}");
+    // at most one free w per correct sample
+    assert!(
+        rep.undetermined.len() <= k.correct as usize + 1,
+        "{:?}",
+        rep.undetermined
+    );
+}

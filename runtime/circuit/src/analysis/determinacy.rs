@@ -343,6 +343,93 @@ impl State<'_, '_> {
         }
     }
 
+    /// The linear rule: the gate constraints around `v` that are linear in
+    /// their (at most [`LINEAR_VARS`]) open variables, solved together over
+    /// `Fp` by Gaussian elimination; when the system has full rank in its
+    /// variables (a unique solution whatever their range), they are set.
+    /// This is what Poseidon's partial rounds need (the next state appears
+    /// through the inverse MDS matrix in three equations at once).
+    fn linear_system(&mut self, v: Var) -> bool {
+        let sys = self.sys;
+        let np = sys.polys.len();
+        let mut vars: Vec<Var> = vec![v];
+        let mut rows: Vec<(Vec<(Var, Fp)>, Fp)> = vec![];
+        let mut seen = std::collections::BTreeSet::new();
+        let mut frontier = vec![v];
+        while let Some(w) = frontier.pop() {
+            for &c in &sys.adj[w as usize] {
+                let c = c as usize;
+                if c >= np || !seen.insert(c) || self.open[c] == 0 {
+                    continue;
+                }
+                let Some((lin, c0)) = self.reduce(&sys.polys[c].poly).linear() else {
+                    continue;
+                };
+                let new: Vec<Var> = lin
+                    .iter()
+                    .map(|x| x.0)
+                    .filter(|x| !vars.contains(x))
+                    .collect();
+                if vars.len() + new.len() > LINEAR_VARS {
+                    continue;
+                }
+                vars.extend(new.iter().copied());
+                frontier.extend(new);
+                rows.push((lin, c0));
+            }
+        }
+        let n = vars.len();
+        if rows.len() < n {
+            return false;
+        }
+        // augmented matrix, one row per constraint: sum a_j x_j + c0 = 0
+        let mut m: Vec<Vec<Fp>> = rows
+            .iter()
+            .map(|(lin, c0)| {
+                let mut r = vec![Fp::zero(); n + 1];
+                for (x, k) in lin {
+                    if let Some(j) = vars.iter().position(|y| y == x) {
+                        r[j] += *k;
+                    }
+                }
+                r[n] = -*c0;
+                r
+            })
+            .collect();
+        let mut rank = 0;
+        for col in 0..n {
+            let Some(p) = (rank..m.len()).find(|&r| m[r][col] != Fp::zero()) else {
+                return false;
+            };
+            m.swap(rank, p);
+            let inv = Option::<Fp>::from(m[rank][col].invert()).unwrap_or(Fp::zero());
+            for x in m[rank].iter_mut() {
+                *x *= inv;
+            }
+            for r in 0..m.len() {
+                if r != rank && m[r][col] != Fp::zero() {
+                    let f = m[r][col];
+                    let pivot = m[rank].clone();
+                    for (a, b) in m[r].iter_mut().zip(&pivot) {
+                        *a -= f * b;
+                    }
+                }
+            }
+            rank += 1;
+        }
+        // the remaining rows must be consistent (0 = 0)
+        if m[rank..].iter().any(|r| r[n] != Fp::zero()) {
+            self.rep
+                .errors
+                .push("determined values violate a linear system of gates".into());
+            return false;
+        }
+        for (j, &x) in vars.iter().enumerate() {
+            self.set(x, m[j][n], "linear");
+        }
+        true
+    }
+
     /// True when a constraint of `v` reads a determined variable (a split
     /// elsewhere could not succeed yet).
     fn near_known(&self, v: Var) -> bool {
@@ -462,6 +549,9 @@ impl State<'_, '_> {
     }
 }
 
+/// Most open variables the linear rule solves together.
+const LINEAR_VARS: usize = 6;
+
 /// Checks that the verifier's values determine every variable of `sys`;
 /// `graph` names nodes in the report.
 pub fn check(sys: &System<'_>, graph: Option<&Graph>) -> Report {
@@ -511,6 +601,15 @@ pub fn check(sys: &System<'_>, graph: Option<&Graph>) -> Report {
         // escalate: a round of small splits; the larger clusters only
         // when a whole round of small ones found nothing
         let mut progress = false;
+        for &v in &open {
+            if st.val[v as usize].is_none() && st.near_known(v) && st.linear_system(v) {
+                progress = true;
+                st.run_queue();
+            }
+        }
+        if progress {
+            continue;
+        }
         for (size, greedy) in CLUSTERS {
             for &v in &open {
                 if st.val[v as usize].is_none() && st.near_known(v) && st.split(v, size, greedy) {

@@ -103,3 +103,65 @@ pub fn check_determinacy(
     let sys = system::System::build(&rec)?;
     Ok(determinacy::check(&sys, Some(g)))
 }
+
+/// [`check_determinacy`] of a model with private parameters: records the
+/// circuit with a fixed salt and its commitment, then takes the committed
+/// cells (every private value's slots, and the salt) as given, since the
+/// commitment binds them rather than determines them, and checks that they
+/// and the verifier's values determine every other cell: the rebuilt
+/// values, the packing, the model, and every cell of the Poseidon chips.
+pub fn check_determinacy_private(
+    g: &Graph,
+    inputs: &[Vec<i64>],
+) -> Result<determinacy::Report, CircuitError> {
+    let plan = crate::plan(g)?;
+    let run = zkc_runtime::run_int(g, inputs).map_err(|e| CircuitError::Invalid(e.to_string()))?;
+    let mut inst =
+        instance_of(g, &run).ok_or_else(|| CircuitError::Invalid("no public values".into()))?;
+    let salt = Fp::from(0x5a17);
+    inst.push(crate::commitment::commitment(g, salt)?);
+    let c =
+        ModelCircuit::new(Arc::new(g.clone()), Arc::new(plan), Some(Arc::new(run))).with_salt(salt);
+    check_determinacy_given(
+        &c,
+        &inst,
+        g,
+        &["commit.v", "commit.salt"],
+        record::input_rows(g),
+    )
+}
+
+/// The whole-circuit [`determinacy`] check of any circuit of `g` (a
+/// dataset circuit too) with its public values `inst`, of which the first
+/// `input_rows` are given (the rest, outputs or a statement's total, must
+/// be determined), taking the cells logged with one of the `given` roles
+/// as known (the committed cells, which the commitment binds rather than
+/// determines).
+pub fn check_determinacy_given(
+    c: &ModelCircuit,
+    inst: &[Fp],
+    g: &Graph,
+    given: &[&str],
+    input_rows: usize,
+) -> Result<determinacy::Report, CircuitError> {
+    let rec = record::record(c, inst, input_rows)?;
+    let mut sys = system::System::build(&rec)?;
+    let known: Vec<usize> = rec
+        .log
+        .iter()
+        .filter(|r| given.contains(&r.role))
+        .filter_map(|r| {
+            let cell = record::CellAt {
+                kind: record::Kind::Advice,
+                column: r.column,
+                row: r.row,
+            };
+            system::cell_id(&rec, cell).and_then(|id| sys.var_of.get(&id).copied())
+        })
+        .map(|v| v as usize)
+        .collect();
+    for v in known {
+        sys.known[v] = Some(sys.honest[v]);
+    }
+    Ok(determinacy::check(&sys, Some(g)))
+}
