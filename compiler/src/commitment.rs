@@ -124,3 +124,50 @@ pub fn read_salt(dir: &Path) -> Result<Fp> {
         .map_err(|e| art(dir, format!("secret.json is corrupted ({e})")))?;
     field::from_hex(&s.salt).ok_or_else(|| art(dir, "secret.json: the salt is not a field element"))
 }
+
+/// For a model with private parts, the salt from `secret.json` and the
+/// commitment it gives, checked against `commitment.json` (they differ only
+/// when the artifact was changed after `zkc compile`); `None` for a public
+/// model. What `zkc prove` and `zkc prove --data` prove against.
+pub fn salted(dir: &Path, g: &Graph) -> Result<Option<(Fp, Fp)>> {
+    if !g.has_private() {
+        return Ok(None);
+    }
+    let salt = read_salt(dir)?;
+    let (_, published) = read_commitment(dir)?;
+    let c = zkc_circuit::commitment::commitment(g, salt)
+        .map_err(|e| DriverError::Circuit(e.to_string()))?;
+    if c != published {
+        return Err(art(
+            dir,
+            "the private values and salt do not give the commitment in commitment.json (the artifact was changed after `zkc compile`); recompile the model",
+        ));
+    }
+    Ok(Some((salt, c)))
+}
+
+/// The commitment a proof of `g` (read from `proof`, claiming `claimed`)
+/// is checked against: `commitment.json`'s for a model with private parts,
+/// where the proof must claim exactly it; none for a public model, where
+/// the proof must claim none.
+pub fn expected(dir: &Path, g: &Graph, proof: &Path, claimed: Option<&str>) -> Result<Option<Fp>> {
+    let bad = |reason: &str| DriverError::Data {
+        path: proof.display().to_string(),
+        reason: reason.into(),
+    };
+    if !g.has_private() {
+        return match claimed {
+            Some(_) => Err(bad(
+                "the proof carries a commitment, but this model has no private parts",
+            )),
+            None => Ok(None),
+        };
+    }
+    let (_, c) = read_commitment(dir)?;
+    if claimed.and_then(field::from_hex) != Some(c) {
+        return Err(bad(
+            "the proof is not for the committed model (its commitment is not the one in commitment.json)",
+        ));
+    }
+    Ok(Some(c))
+}

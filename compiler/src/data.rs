@@ -350,8 +350,19 @@ pub fn read_input(path: &Path, inputs: &[ManifestInput]) -> Result<Vec<Vec<f32>>
 /// non-negative integer, real targets otherwise; `labels`, when present,
 /// must have one entry per sample.
 pub fn read_dataset(path: &Path, inputs: &[ManifestInput]) -> Result<Dataset> {
+    read_dataset_and_bytes(path, inputs).map(|(d, _)| d)
+}
+
+/// [`read_dataset`], also returning the file's bytes as read (a dataset
+/// statement digests exactly the bytes it parsed).
+pub fn read_dataset_and_bytes(path: &Path, inputs: &[ManifestInput]) -> Result<(Dataset, Vec<u8>)> {
     let bytes = read_bytes(path)?;
-    let keys: Keys = parse(path, &bytes, "a JSON object")?;
+    let d = dataset_from(path, &bytes, inputs)?;
+    Ok((d, bytes))
+}
+
+fn dataset_from(path: &Path, bytes: &[u8], inputs: &[ManifestInput]) -> Result<Dataset> {
+    let keys: Keys = parse(path, bytes, "a JSON object")?;
     if keys.inputs.is_none() && keys.input_data.is_some() {
         let s = read_input(path, inputs)?;
         return Ok(Dataset {
@@ -365,7 +376,7 @@ pub fn read_dataset(path: &Path, inputs: &[ManifestInput]) -> Result<Dataset> {
             "missing \"inputs\" list (expected {\"inputs\": [[...], ...], \"labels\": [...]})",
         ));
     }
-    let mut de = serde_json::Deserializer::from_slice(&bytes);
+    let mut de = serde_json::Deserializer::from_slice(bytes);
     let (samples, labels) = DataSeed { inputs }
         .deserialize(&mut de)
         .and_then(|v| de.end().map(|_| v))

@@ -26,7 +26,7 @@ use zkc_circuit::{
 use zkc_ir::Graph;
 
 use crate::artifact::read_artifact_file;
-use crate::data::{read_dataset, Labels};
+use crate::data::{read_dataset_and_bytes, Labels};
 use crate::model::{quantize_inputs, Model};
 use crate::proving::{
     circuit_err, decode_hex, load_params, load_public, public_ir_digest, write_file_atomically,
@@ -180,6 +180,32 @@ pub fn kind_of(name: &str) -> Option<StatementKind> {
 /// Largest output or target magnitude a squared-error statement takes, so
 /// the sum cannot wrap the field.
 const MAX_SSE_VALUE: i64 = 1 << 44;
+
+/// A regression target quantized as a squared-error statement compares it:
+/// at the output's scale, rounded half to even (as inputs are); refused
+/// when its length is not the output's or a value lies beyond
+/// `MAX_SSE_VALUE` output units (it would be clamped, and the sum could
+/// wrap the field). `zkc eval`'s statement MSE uses the same rule.
+pub fn quantize_target(g: &Graph, t: &[f32]) -> std::result::Result<Vec<i64>, String> {
+    let out = g.outputs()[0];
+    let n = zkc_ir::numel(g.shape(out));
+    if t.len() != n {
+        return Err(format!("{} values but the model outputs {n}", t.len()));
+    }
+    let (q, clamped) = zkc_runtime::quantize_input(
+        t,
+        crate::model::frac_of(g, out),
+        -MAX_SSE_VALUE,
+        MAX_SSE_VALUE,
+    )
+    .map_err(|e| e.to_string())?;
+    if clamped > 0 {
+        return Err(format!(
+            "a target is beyond {MAX_SSE_VALUE} output units, too large for a squared-error statement"
+        ));
+    }
+    Ok(q)
+}
 
 /// The dataset plan: the most samples per proof (a power of two up to
 /// [`MAX_SAMPLES_PER_PROOF`]) whose circuit fits `2^max(k, TARGET_K)` rows.
@@ -344,61 +370,44 @@ fn read_data(
     inputs: &[crate::artifact::ManifestInput],
     kind: StatementKind,
 ) -> Result<(Vec<Vec<Vec<i64>>>, Vec<Vec<i64>>, String)> {
-    let bytes = std::fs::read(path).map_err(|e| bad(path, format!("cannot read: {e}")))?;
+    // one read: the digest is of the bytes parsed (the reader bounds the
+    // size, refuses an empty dataset and checks one label per sample)
+    let (d, bytes) = read_dataset_and_bytes(path, inputs)?;
     let digest = dataset_digest(&bytes);
-    let d = read_dataset(path, inputs)?;
-    if d.samples.is_empty() {
-        return Err(bad(path, "has no samples"));
-    }
-    let labels: Vec<Vec<i64>> = match (kind, d.labels) {
-        (_, None) => {
-            return Err(bad(
-                path,
-                "has no \"labels\"; a dataset statement needs one per sample",
-            ))
-        }
-        (StatementKind::Accuracy, Some(Labels::Classes(c))) => c
-            .into_iter()
-            .map(|l| {
-                i64::try_from(l)
-                    .map(|l| vec![l])
-                    .map_err(|_| bad(path, "a label is too large"))
-            })
-            .collect::<Result<_>>()?,
-        (StatementKind::Accuracy, Some(Labels::Targets(_))) => {
-            return Err(bad(
+    let labels: Vec<Vec<i64>> =
+        match (kind, d.labels) {
+            (_, None) => {
+                return Err(bad(
+                    path,
+                    "has no \"labels\"; a dataset statement needs one per sample",
+                ))
+            }
+            (StatementKind::Accuracy, Some(Labels::Classes(c))) => c
+                .into_iter()
+                .map(|l| {
+                    i64::try_from(l)
+                        .map(|l| vec![l])
+                        .map_err(|_| bad(path, "a label is too large"))
+                })
+                .collect::<Result<_>>()?,
+            (StatementKind::Accuracy, Some(Labels::Targets(_))) => return Err(bad(
                 path,
                 "has real-valued labels, but this model's statement is an accuracy (class labels)",
-            ))
-        }
-        (StatementKind::SquaredError, Some(labels)) => {
-            let out = g.outputs()[0];
-            let frac = crate::model::frac_of(g, out);
-            let n = zkc_ir::numel(g.shape(out));
-            let targets: Vec<Vec<f32>> = match labels {
-                Labels::Targets(t) => t,
-                Labels::Classes(c) => c.into_iter().map(|v| vec![v as f32]).collect(),
-            };
-            targets
-                .iter()
-                .enumerate()
-                .map(|(k, t)| {
-                    if t.len() != n {
-                        return Err(bad(
-                            path,
-                            format!("label {k} has {} values but the model outputs {n}", t.len()),
-                        ));
-                    }
-                    zkc_runtime::quantize_input(t, frac, -MAX_SSE_VALUE, MAX_SSE_VALUE)
-                        .map(|(q, _)| q)
-                        .map_err(|e| bad(path, format!("label {k}: {e}")))
-                })
-                .collect::<Result<_>>()?
-        }
-    };
-    if labels.len() != d.samples.len() {
-        return Err(bad(path, "has not one label per sample"));
-    }
+            )),
+            (StatementKind::SquaredError, Some(labels)) => {
+                let targets: Vec<Vec<f32>> = match labels {
+                    Labels::Targets(t) => t,
+                    Labels::Classes(c) => c.into_iter().map(|v| vec![v as f32]).collect(),
+                };
+                targets
+                    .iter()
+                    .enumerate()
+                    .map(|(k, t)| {
+                        quantize_target(g, t).map_err(|e| bad(path, format!("label {k}: {e}")))
+                    })
+                    .collect::<Result<_>>()?
+            }
+        };
     let q = d
         .samples
         .iter()
@@ -438,16 +447,6 @@ fn chunks(
         .collect()
 }
 
-fn argmax(v: &[i64]) -> i64 {
-    let mut b = 0;
-    for (i, x) in v.iter().enumerate() {
-        if *x > v[b] {
-            b = i;
-        }
-    }
-    b as i64
-}
-
 /// The statement's total over one chunk, as the circuit computes it: the
 /// counted samples classified correctly, or their sum of squared errors.
 fn chunk_total(
@@ -463,7 +462,10 @@ fn chunk_total(
             continue;
         }
         match kind {
-            StatementKind::Accuracy => total += u128::from(argmax(out) == labels[i]),
+            StatementKind::Accuracy => {
+                let pred = crate::evaluate::argmax(out) as i64;
+                total += u128::from(pred == labels[i]);
+            }
             StatementKind::SquaredError => {
                 for (o, &y) in out.iter().enumerate() {
                     let e = i128::from(y) - i128::from(labels[i * per + o]);
@@ -547,20 +549,7 @@ pub fn prove_dataset(
     let m = Model::load(dir)?;
     let (s, p, kind) = read_statement(dir, &m.quant)?;
     let (q, labels, digest) = read_data(data, &m.quant, &m.manifest.inputs, kind)?;
-    let private = if m.quant.has_private() {
-        let salt = crate::commitment::read_salt(dir)?;
-        let (_, published) = crate::commitment::read_commitment(dir)?;
-        let c = zkc_circuit::commitment::commitment(&m.quant, salt).map_err(circuit_err)?;
-        if c != published {
-            return Err(art(
-                dir,
-                "the private values and salt do not give the commitment in commitment.json; recompile the model",
-            ));
-        }
-        Some((salt, c))
-    } else {
-        None
-    };
+    let private = crate::commitment::salted(dir, &m.quant)?;
     let out_id = m.quant.outputs()[0];
     let output_frac = crate::model::frac_of(&m.quant, out_id);
     let outputs = zkc_ir::numel(m.quant.shape(out_id));
@@ -679,11 +668,14 @@ pub fn verify_dataset(
 ) -> Result<(DatasetProof, Timings)> {
     let (manifest, quant) = load_public(dir)?;
     let (s, p, kind) = read_statement(dir, &quant)?;
-    let bytes =
-        std::fs::read(proof_path).map_err(|e| bad(proof_path, format!("cannot read: {e}")))?;
-    if bytes.len() as u64 > crate::proving::MAX_PROOF_BYTES * 64 {
+    // bounded before it is read (a chunk proof is at most MAX_PROOF_BYTES)
+    let meta =
+        std::fs::metadata(proof_path).map_err(|e| bad(proof_path, format!("cannot read: {e}")))?;
+    if meta.len() > crate::proving::MAX_PROOF_BYTES * 64 {
         return Err(bad(proof_path, "larger than the proof size limit"));
     }
+    let bytes =
+        std::fs::read(proof_path).map_err(|e| bad(proof_path, format!("cannot read: {e}")))?;
     let f: DatasetProof = serde_json::from_slice(&bytes)
         .map_err(|e| bad(proof_path, format!("not a zkc dataset proof ({e})")))?;
     let reject = |why: &str| Err(bad(proof_path, why.to_string()));
@@ -706,18 +698,7 @@ pub fn verify_dataset(
             "the proof is for another dataset (its digest or size differs from the data file)",
         );
     }
-    let commitment = if quant.has_private() {
-        let (_, c) = crate::commitment::read_commitment(dir)?;
-        if f.commitment.as_deref().and_then(field::from_hex) != Some(c) {
-            return reject("the proof is not for the committed model (its commitment is not the one in commitment.json)");
-        }
-        Some(c)
-    } else {
-        if f.commitment.is_some() {
-            return reject("the proof carries a commitment, but this model has no private parts");
-        }
-        None
-    };
+    let commitment = crate::commitment::expected(dir, &quant, proof_path, f.commitment.as_deref())?;
     let parts = chunks(&quant, &q, &labels, p.samples);
     if parts.len() != f.chunks.len() {
         return reject("the proof has a chunk missing or too many for the data file");

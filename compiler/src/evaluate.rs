@@ -79,7 +79,9 @@ fn upstream(g: &zkc_ir::Graph, q: NodeId, rel: &HashMap<NodeId, f64>) -> Vec<f64
     out
 }
 
-fn argmax(v: &[f32]) -> usize {
+/// The index of the first largest value (ties go to the smaller index, as
+/// `numpy.argmax` and the dataset statement chip).
+pub(crate) fn argmax<T: PartialOrd>(v: &[T]) -> usize {
     let mut best = 0;
     for (i, x) in v.iter().enumerate() {
         if *x > v[best] {
@@ -119,7 +121,7 @@ pub fn evaluate(
     let mut sse: HashMap<usize, (f64, f64, usize)> = HashMap::new(); // pair -> (sum sq err, max |f|, count)
     let (mut f_ok, mut q_ok, mut agree) = (0usize, 0usize, 0usize);
     let (mut f_se, mut q_se, mut n_targets) = (0f64, 0f64, 0usize);
-    let mut sse_q: u128 = 0;
+    let mut sse_q: Option<u128> = Some(0);
     let out_frac = model
         .quant
         .outputs()
@@ -163,12 +165,18 @@ pub fn evaluate(
                     f_se += f64::from(fo[i] - t[i]).powi(2);
                     q_se += f64::from(qo[i] - t[i]).powi(2);
                 }
-                let (tq, _) = zkc_runtime::quantize_input(t, out_frac, -(1 << 44), 1 << 44)?;
-                if let Some(yq) = inf.quant_outputs.first() {
-                    for (y, t) in yq.iter().zip(&tq) {
-                        let e = i128::from(*y) - i128::from(*t);
-                        sse_q += (e * e) as u128;
+                // what a dataset proof states; none when a target is out of
+                // its range (the proof refuses such a dataset)
+                match (crate::dataset::quantize_target(&model.quant, t), &mut sse_q) {
+                    (Ok(tq), Some(sum)) => {
+                        if let Some(yq) = inf.quant_outputs.first() {
+                            for (y, t) in yq.iter().zip(&tq) {
+                                let e = i128::from(*y) - i128::from(*t);
+                                *sum += (e * e) as u128;
+                            }
+                        }
                     }
+                    _ => sse_q = None,
                 }
                 n_targets += t.len();
             }
@@ -221,8 +229,9 @@ pub fn evaluate(
         agreement: classification.then(|| frac(agree)),
         float_mse: (!classification).then(|| f_se / n_targets.max(1) as f64),
         quantized_mse: (!classification).then(|| q_se / n_targets.max(1) as f64),
-        statement_mse: (!classification)
-            .then(|| sse_q as f64 * 2f64.powi(-2 * out_frac) / n_targets.max(1) as f64),
+        statement_mse: sse_q
+            .filter(|_| !classification)
+            .map(|s| s as f64 * 2f64.powi(-2 * out_frac) / n_targets.max(1) as f64),
         max_abs_error: max_err,
         clamped,
         layers,

@@ -398,23 +398,9 @@ pub fn prove(
     let run = zkc_runtime::run_int(&m.quant, &q_in)?;
     let mut instance = instance_of(&m.quant, &run)
         .ok_or_else(|| art(dir, "the trace lacks an input or output"))?;
-    // a private model: the salt from secret.json, and the commitment it
-    // gives, which must be the one published in commitment.json
-    let private = if m.quant.has_private() {
-        let salt = crate::commitment::read_salt(dir)?;
-        let (_, published) = crate::commitment::read_commitment(dir)?;
-        let c = zkc_circuit::commitment::commitment(&m.quant, salt).map_err(circuit_err)?;
-        if c != published {
-            return Err(art(
-                dir,
-                "the private values and salt do not give the commitment in commitment.json (the artifact was changed after `zkc compile`); recompile the model",
-            ));
-        }
-        instance.push(c);
-        Some((salt, c))
-    } else {
-        None
-    };
+    // a private model: the salt, and the published commitment it gives
+    let private = crate::commitment::salted(dir, &m.quant)?;
+    instance.extend(private.map(|(_, c)| c));
     let mut t = Timings::default();
     stage(&format!("IPA parameters for k = {}", p.k));
     let params = load_params(p.k, cache, &mut t)?;
@@ -575,25 +561,12 @@ pub fn verify(
     let mut inst = decode_public(proof_path, &quant, &f)?;
     // the commitment: the published one (commitment.json), which the
     // proof must carry; a public model has none
-    match (quant.has_private(), &f.commitment) {
-        (true, claimed) => {
-            let (_, c) = crate::commitment::read_commitment(dir)?;
-            if claimed.as_deref().and_then(field::from_hex) != Some(c) {
-                return Err(bad_proof(
-                    proof_path,
-                    "the proof is not for the committed model (its commitment is not the one in commitment.json)",
-                ));
-            }
-            inst.push(c);
-        }
-        (false, Some(_)) => {
-            return Err(bad_proof(
-                proof_path,
-                "the proof carries a commitment, but this model has no private parts",
-            ))
-        }
-        (false, None) => {}
-    }
+    inst.extend(crate::commitment::expected(
+        dir,
+        &quant,
+        proof_path,
+        f.commitment.as_deref(),
+    )?);
     let proof =
         decode_hex(&f.proof).ok_or_else(|| bad_proof(proof_path, "the proof is not hex"))?;
     let mut t = Timings::default();
