@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::ok;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -22,25 +24,9 @@ fn zkc(args: &[&str], cwd: &Path) -> Output {
         .expect("run zkc")
 }
 
-fn ok(o: &Output) -> String {
-    assert!(
-        o.status.success(),
-        "zkc failed: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).to_string()
-}
-
+/// A clean failure naming `needle` ([`common::fails`]).
 fn fails(o: &Output, needle: &str) {
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        !o.status.success(),
-        "expected failure: {}",
-        String::from_utf8_lossy(&o.stdout)
-    );
-    assert!(!err.contains("panicked"), "{err}");
-    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
-    assert!(err.contains(needle), "{err:?} does not mention {needle:?}");
+    common::fails(o, &[needle]);
 }
 
 fn tempdir(tag: &str) -> PathBuf {

@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::{fails, ok};
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -14,29 +16,6 @@ fn zkc(args: &[&str], cwd: &Path, cache: &Path) -> Output {
         .current_dir(cwd)
         .output()
         .expect("run zkc")
-}
-
-fn ok(o: &Output) -> String {
-    assert!(
-        o.status.success(),
-        "zkc failed: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).to_string()
-}
-
-fn fails(o: &Output, needles: &[&str]) {
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        !o.status.success(),
-        "expected failure; stdout {}",
-        String::from_utf8_lossy(&o.stdout)
-    );
-    assert!(!err.contains("panicked"), "{err}");
-    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
-    for n in needles {
-        assert!(err.contains(n), "{err:?} does not mention {n:?}");
-    }
 }
 
 struct Env {

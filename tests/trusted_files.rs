@@ -6,32 +6,10 @@
 
 mod common;
 
+use common::{fails, ok};
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-fn ok(o: &Output) -> String {
-    assert!(
-        o.status.success(),
-        "zkc failed: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).to_string()
-}
-
-/// A failure with a one-line error naming every needle, and no panic.
-fn fails(o: &Output, needles: &[&str]) {
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        !o.status.success(),
-        "expected failure; stdout {}",
-        String::from_utf8_lossy(&o.stdout)
-    );
-    assert!(!err.contains("panicked"), "{err}");
-    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
-    for n in needles {
-        assert!(err.contains(n), "{err:?} does not mention {n:?}");
-    }
-}
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).to_string()

@@ -133,3 +133,29 @@ pub fn compile_and_mock(
     let _ = std::fs::remove_dir_all(&d);
     (notes, m, inf)
 }
+
+/// The stdout of a successful `zkc` run (else the test fails with its
+/// stderr).
+pub fn ok(o: &std::process::Output) -> String {
+    assert!(
+        o.status.success(),
+        "zkc failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+/// A failure with a one-line error naming every needle, and no panic.
+pub fn fails(o: &std::process::Output, needles: &[&str]) {
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success(),
+        "expected failure; stdout {}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    for n in needles {
+        assert!(err.contains(n), "{err:?} does not mention {n:?}");
+    }
+}
