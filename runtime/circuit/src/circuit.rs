@@ -876,9 +876,10 @@ impl Synth<'_> {
             }
             return Ok(vec![]);
         };
-        // packing order: (node, element, lo) of every private element
+        // packing order (`Graph::private_ids`, as the commitment and the
+        // plan): (node, element, lo) of every private element
         let mut elems: Vec<(NodeId, usize, i64)> = vec![];
-        for id in self.g.topo_order().map_err(|_| Error::Synthesis)? {
+        for id in self.g.private_ids().map_err(|_| Error::Synthesis)? {
             if let Op::Private(p) = self.g.op(id) {
                 self.private_start.insert(id, elems.len());
                 elems.extend((0..numel(self.g.shape(id))).map(|i| (id, i, p.lo)));

@@ -9,13 +9,13 @@ use zkc_ir::{Graph, Op};
 use crate::chips::commit::{chunk_values, element_width};
 use crate::CircuitError;
 
-/// Every private element of `g` in packing order (private nodes in
-/// topological order, elements row-major) as `(value, lo, hi)`; fails for
+/// Every private element of `g` in packing order (the nodes of
+/// `Graph::private_ids`, elements row-major) as `(value, lo, hi)`; fails for
 /// a published graph (no values), a value outside its declared range or a
 /// range that does not span a power of two.
 pub fn private_elements(g: &Graph) -> Result<Vec<(i64, i64, i64)>, CircuitError> {
     let order = g
-        .topo_order()
+        .private_ids()
         .map_err(|e| CircuitError::Unsupported(e.to_string()))?;
     let mut out = vec![];
     for id in order {

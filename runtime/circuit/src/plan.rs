@@ -384,11 +384,11 @@ pub fn is_parameter(g: &Graph, id: NodeId) -> bool {
     g.const_tensor(id).is_some() || is_private(g, id)
 }
 
-/// The declared range of every private element, in packing order (private
-/// nodes in topological order, elements row-major).
+/// The declared range of every private element, in packing order (the
+/// nodes of [`Graph::private_ids`], elements row-major).
 pub fn private_ranges(g: &Graph) -> Result<Vec<(i64, i64)>, CircuitError> {
     let order = g
-        .topo_order()
+        .private_ids()
         .map_err(|e| CircuitError::Unsupported(e.to_string()))?;
     let mut out = vec![];
     for id in order {
