@@ -56,12 +56,10 @@ impl ModelConfig {
             v.extend(c.advice_columns());
         }
         if let Some(c) = &self.sse {
-            v.extend([c.y, c.tgt, c.val, c.e, c.ev, c.acc]);
+            v.extend(c.advice_columns());
         }
         if let Some(st) = &self.statement {
-            v.extend([st.y, st.h, st.s, st.sel, st.p, st.m]);
-            v.extend(st.r.iter().copied());
-            v.extend([st.lab, st.val, st.w, st.c, st.tot]);
+            v.extend(st.advice_columns());
         }
         if let Some(a) = &self.arith {
             for l in &a.lanes {

@@ -83,6 +83,11 @@ impl SseConfig {
         c
     }
 
+    /// Every advice column of the chip.
+    pub fn advice_columns(&self) -> Vec<Column<Advice>> {
+        vec![self.y, self.tgt, self.val, self.e, self.ev, self.acc]
+    }
+
     /// Lays out one row at `row`: output cell, target and flag values;
     /// returns `(tgt, val, acc)` cells (the caller binds the first two to
     /// the instance).

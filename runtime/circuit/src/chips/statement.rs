@@ -221,6 +221,14 @@ impl StatementConfig {
         cfg
     }
 
+    /// Every advice column of the chip.
+    pub fn advice_columns(&self) -> Vec<Column<Advice>> {
+        let mut v = vec![self.y, self.h, self.s, self.sel, self.p, self.m];
+        v.extend(self.r.iter().copied());
+        v.extend([self.lab, self.val, self.w, self.c, self.tot]);
+        v
+    }
+
     /// Lays out one sample from `row` (`classes` rows): its output cells,
     /// label and flag cells (copied from the instance by the caller) and
     /// the previous sample's `tot` (none for the first); returns this
