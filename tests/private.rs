@@ -324,13 +324,9 @@ fn bundles_of_same_shape_differ_only_in_the_commitment() {
 }
 
 #[test]
-fn private_inputs_and_bad_flags_are_refused_cleanly() {
+fn bad_flags_are_refused_cleanly() {
     let d = tempdir("flags");
     let m = common::root().join("models/digits_mlp.onnx");
-    fails(
-        &zkc(&["compile", s(&m), "--private", "input", "-o", "x.zkc"], &d),
-        "not supported yet",
-    );
     fails(
         &zkc(
             &[

@@ -134,7 +134,9 @@ pub fn write_artifact(
     ];
     let mut commitment = None;
     if a.quant.graph.has_private() {
-        let (secret, c) = crate::commitment::new_files(&a.quant.graph, &a.quant.info.private)?;
+        // the model's commitment covers the weights; a private input or
+        // output is committed per proof instead
+        let (secret, c) = crate::commitment::new_files(&a.quant.graph, &["weights".to_string()])?;
         files.push((crate::commitment::SECRET_FILE, json_bytes(&secret)?));
         files.push((crate::commitment::COMMITMENT_FILE, json_bytes(&c)?));
         commitment = Some(c);

@@ -11,6 +11,7 @@ pub mod dataset;
 pub mod evaluate;
 pub mod experiment;
 pub mod model;
+pub mod opening;
 pub mod plot;
 pub mod proving;
 pub mod publish;

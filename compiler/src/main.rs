@@ -40,7 +40,9 @@ struct QuantArgs {
     /// Parts kept private, comma-separated: `weights` (weights and biases
     /// become advice cells bound to a public Poseidon commitment, written
     /// to commitment.json; the verifying key then depends only on the
-    /// architecture and the scales) [default: everything public].
+    /// architecture and the scales), `input`, `output` (a proof then
+    /// carries a salted commitment to them instead of their values)
+    /// [default: everything public].
     #[arg(long, value_name = "PARTS", value_delimiter = ',')]
     private: Vec<PrivatePart>,
 }
@@ -50,25 +52,23 @@ struct QuantArgs {
 enum PrivatePart {
     /// Weights and biases.
     Weights,
-    /// The model's input (not supported yet).
+    /// The model's inputs: a proof shows a commitment to them (a fresh salt
+    /// per proof, in the opening file `zkc prove` writes) instead of their
+    /// values.
     Input,
-    /// The model's output (not supported yet).
+    /// The model's outputs, committed in the same way.
     Output,
 }
 
 impl QuantArgs {
     fn options(&self) -> anyhow::Result<QuantOptions> {
-        for part in [PrivatePart::Input, PrivatePart::Output] {
-            if self.private.contains(&part) {
-                anyhow::bail!(
-                    "--private {}: private inputs and outputs are not supported yet (only `weights`)",
-                    if part == PrivatePart::Input { "input" } else { "output" }
-                );
-            }
-        }
         Ok(QuantOptions {
             cfg: QuantConfig::new(self.bits, self.weight_bits.unwrap_or(8), self.per_channel)
-                .with_private_weights(self.private.contains(&PrivatePart::Weights)),
+                .with_private_weights(self.private.contains(&PrivatePart::Weights))
+                .with_private_io(zkc_ir::PrivateIo {
+                    input: self.private.contains(&PrivatePart::Input),
+                    output: self.private.contains(&PrivatePart::Output),
+                }),
             calibration: self.calibration.clone(),
             seed: self.seed,
         })
@@ -213,6 +213,11 @@ enum Command {
         /// rebuilt from it, and its digest must match).
         #[arg(long, value_name = "DATA.json")]
         data: Option<PathBuf>,
+        /// The opening `zkc prove` wrote beside a proof of a model with a
+        /// private input or output (PROOF.opening.json): checks that it
+        /// opens the proof's commitments and prints the values it reveals.
+        #[arg(long, value_name = "OPENING.json", conflicts_with = "data")]
+        opening: Option<PathBuf>,
         /// With --data: also require the proven mean squared error to be at
         /// most X.
         #[arg(long, value_name = "X", requires = "data")]
@@ -396,13 +401,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 );
                 if let Some(c) = &commitment {
                     println!(
-                        "  private        {} ({} values) committed: {}",
-                        c.private.join(", "),
-                        c.values,
-                        c.commitment
+                        "  private        weights ({} values) committed: {}",
+                        c.values, c.commitment
                     );
                     println!(
                         "                 commitment.json is public; secret.json holds the salt: keep it (and this directory) private"
+                    );
+                }
+                let io: Vec<&str> = q
+                    .private
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|p| *p != "weights")
+                    .collect();
+                if !io.is_empty() {
+                    println!(
+                        "  private        {}: each proof carries a salted commitment instead of the values; `zkc prove` writes their opening beside the proof",
+                        io.join(", ")
                     );
                 }
             }
@@ -485,7 +500,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let statement = if dataset
                 || samples_per_proof.is_some()
                 || kind.is_some()
-                || (quant.has_private() && zkc::dataset::default_kind(&quant).is_some())
+                || (quant.has_private()
+                    && !quant.private_io.input
+                    && zkc::dataset::default_kind(&quant).is_some())
             {
                 Some(zkc::dataset::setup_statement(
                     &dir,
@@ -590,7 +607,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if json {
                 println!(
                     "{}",
-                    serde_json::json!({"proof": out, "bytes": f.proof.len() / 2, "outputs": f.outputs.iter().map(|o| &o.values).collect::<Vec<_>>(), "timings": t})
+                    serde_json::json!({"proof": out, "bytes": f.proof.len() / 2, "outputs": f.outputs.iter().map(|o| &o.values).collect::<Vec<_>>(), "input_commitment": f.input_commitment, "output_commitment": f.output_commitment, "timings": t})
                 );
             } else {
                 println!(
@@ -600,6 +617,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     f.proof.len() / 2
                 );
                 println!("  proving key {:.2} s, proof {:.2} s", t.pk_s, t.prove_s);
+                if let Some(c) = &f.input_commitment {
+                    println!("  input committed as {c} (private)");
+                }
+                if let Some(c) = &f.output_commitment {
+                    println!("  output committed as {c} (private)");
+                }
+                if f.input_commitment.is_some() || f.output_commitment.is_some() {
+                    println!(
+                        "  opening (values and salts; keep it private) -> {}",
+                        zkc::opening::opening_path(&out).display()
+                    );
+                }
                 print_outputs(&f);
             }
         }
@@ -656,6 +685,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             recompute_key,
             cache_dir,
             json,
+            opening,
             ..
         } => {
             let cache = zkc::proving::cache_dir(cache_dir);
@@ -667,11 +697,33 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let (f, t) = zkc::proving::verify(&dir, &proof, &cache, recompute_key)?;
             warn_params(&t);
+            // the opening, checked against the (now verified) commitments
+            let opened = match &opening {
+                Some(path) => {
+                    let (_, quant) = zkc::proving::load_public(&dir)?;
+                    let claimed = zkc::proving::io_commitments(&proof, &quant, &f)?;
+                    anyhow::ensure!(
+                        !claimed.is_empty(),
+                        "--opening: the model's inputs and outputs are public; there is nothing to open"
+                    );
+                    Some(zkc::opening::check(path, &quant, &claimed)?)
+                }
+                None => None,
+            };
             if json {
-                println!(
-                    "{}",
-                    serde_json::json!({"valid": true, "outputs": f.outputs.iter().map(|o| &o.values).collect::<Vec<_>>(), "commitment": f.commitment, "timings": t})
-                );
+                let mut v = serde_json::json!({"valid": true, "outputs": f.outputs.iter().map(|o| &o.values).collect::<Vec<_>>(), "commitment": f.commitment, "timings": t});
+                if let Some(c) = &f.input_commitment {
+                    v["input_commitment"] = c.clone().into();
+                }
+                if let Some(c) = &f.output_commitment {
+                    v["output_commitment"] = c.clone().into();
+                }
+                if let Some(o) = &opened {
+                    for p in &o.parts {
+                        v[format!("opened_{}", p.part)] = serde_json::to_value(&p.values)?;
+                    }
+                }
+                println!("{v}");
             } else {
                 println!(
                     "valid proof for {} (verified in {:.3} s)",
@@ -680,7 +732,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 if let Some(c) = &f.commitment {
                     println!("  model committed as {c}");
                 }
+                if let Some(c) = &f.input_commitment {
+                    println!("  input committed as {c} (private)");
+                }
+                if let Some(c) = &f.output_commitment {
+                    println!("  output committed as {c} (private)");
+                }
                 print_outputs(&f);
+                if let Some(o) = &opened {
+                    for p in &o.parts {
+                        let v: Vec<f32> = p.values.iter().map(|&x| x as f32).collect();
+                        println!("  opened {}: {}", p.part, fmt_vec(&v));
+                    }
+                }
             }
         }
         Command::Publish { dir, out, json } => {

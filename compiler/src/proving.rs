@@ -66,6 +66,10 @@ pub struct ShapeInfo {
     /// Commitment lanes (0 and absent for a public model).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub commit_lanes: usize,
+    /// False when the circuit has commitment lanes but fixed weights
+    /// (private inputs or outputs only); absent means `commit_lanes > 0`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advice_weights: Option<bool>,
     /// The dataset statement chip: classes, limbs, table width (absent
     /// for a one-input circuit).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -85,6 +89,7 @@ impl From<CircuitShape> for ShapeInfo {
             max_lanes: s.max_lanes,
             table_lanes: s.table_lanes,
             commit_lanes: s.commit_lanes,
+            advice_weights: (s.commit_lanes > 0 && !s.advice_weights).then_some(false),
             statement: s.statement.map(|st| (st.classes, st.limbs, st.t)),
         }
     }
@@ -118,14 +123,22 @@ pub struct ProofFile {
     pub fingerprint: String,
     /// log2 of the circuit's rows.
     pub k: u32,
-    /// Public inputs.
+    /// Public inputs (empty when the inputs are private).
     pub inputs: Vec<PublicTensor>,
-    /// Public outputs.
+    /// Public outputs (empty when the outputs are private).
     pub outputs: Vec<PublicTensor>,
     /// The commitment to the private parts (field element, hex; the last
     /// public value), for a model with private parts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commitment: Option<String>,
+    /// The commitment to the private inputs (field element, hex; after
+    /// the model's), for a model compiled with `--private input`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_commitment: Option<String>,
+    /// The commitment to the private outputs (hex; the last public value),
+    /// for a model compiled with `--private output`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_commitment: Option<String>,
     /// The proof (hex).
     pub proof: String,
 }
@@ -292,6 +305,7 @@ impl From<ShapeInfo> for CircuitShape {
             max_lanes: s.max_lanes,
             table_lanes: s.table_lanes,
             commit_lanes: s.commit_lanes,
+            advice_weights: s.advice_weights.unwrap_or(s.commit_lanes > 0),
             statement: s
                 .statement
                 .map(|(classes, limbs, t)| zkc_circuit::StatementShape { classes, limbs, t }),
@@ -401,6 +415,19 @@ pub fn prove(
     // a private model: the salt, and the published commitment it gives
     let private = crate::commitment::salted(dir, &m.quant)?;
     instance.extend(private.map(|(_, c)| c));
+    // private inputs and outputs: fresh salts, their commitments and the
+    // opening the prover keeps
+    let io = crate::opening::commit(&m.quant, &run)?;
+    let io_commit = |part: zkc_circuit::commitment::Part| {
+        io.as_ref()
+            .and_then(|(v, _)| v.iter().find(|x| x.0 == part).map(|x| (x.1, x.2)))
+    };
+    let (in_c, out_c) = (
+        io_commit(zkc_circuit::commitment::Part::Input),
+        io_commit(zkc_circuit::commitment::Part::Output),
+    );
+    instance.extend(in_c.map(|x| x.1));
+    instance.extend(out_c.map(|x| x.1));
     let mut t = Timings::default();
     stage(&format!("IPA parameters for k = {}", p.k));
     let params = load_params(p.k, cache, &mut t)?;
@@ -414,6 +441,9 @@ pub fn prove(
     let mut c = ModelCircuit::new(graph.clone(), Arc::new(p.clone()), Some(run.clone()));
     if let Some((salt, _)) = private {
         c = c.with_salt(salt);
+    }
+    if io.is_some() {
+        c = c.with_io_salts(in_c.map(|x| x.0), out_c.map(|x| x.0));
     }
     let pk = prover::proving_key(&params, vk, &c).map_err(circuit_err)?;
     t.pk_s = now.elapsed().as_secs_f64();
@@ -437,11 +467,29 @@ pub fn prove(
         model: m.manifest.model.clone(),
         fingerprint: s.fingerprint,
         k: p.k,
-        inputs: tensors(&m.quant.inputs_list())?,
-        outputs: tensors(m.quant.outputs())?,
+        inputs: if m.quant.private_io.input {
+            vec![]
+        } else {
+            tensors(&m.quant.inputs_list())?
+        },
+        outputs: if m.quant.private_io.output {
+            vec![]
+        } else {
+            tensors(m.quant.outputs())?
+        },
         commitment: private.map(|(_, c)| field::to_hex(c)),
+        input_commitment: in_c.map(|x| field::to_hex(x.1)),
+        output_commitment: out_c.map(|x| field::to_hex(x.1)),
         proof: proof.iter().map(|b| format!("{b:02x}")).collect(),
     };
+    // the opening first: a proof whose commitments nobody can open would
+    // be useless to its prover
+    if let Some((_, opening)) = &io {
+        write_file_atomically(
+            &crate::opening::opening_path(out),
+            &crate::compile::json_bytes(opening)?,
+        )?;
+    }
     write_file_atomically(out, &crate::compile::json_bytes(&file)?)?;
     Ok((file, t))
 }
@@ -477,11 +525,17 @@ pub fn read_proof(path: &Path) -> Result<ProofFile> {
 /// Decodes the public values of a proof against the model: shapes, fracs,
 /// field encodings and dequantized values must all agree.
 fn decode_public(path: &Path, g: &Graph, f: &ProofFile) -> Result<Vec<Fp>> {
-    let ids: Vec<_> = g
-        .inputs_list()
-        .into_iter()
-        .chain(g.outputs().iter().copied())
-        .collect();
+    let ins = if g.private_io.input {
+        vec![]
+    } else {
+        g.inputs_list()
+    };
+    let outs: &[zkc_ir::NodeId] = if g.private_io.output {
+        &[]
+    } else {
+        g.outputs()
+    };
+    let ids: Vec<_> = ins.into_iter().chain(outs.iter().copied()).collect();
     let tensors: Vec<&PublicTensor> = f.inputs.iter().chain(&f.outputs).collect();
     if ids.len() != tensors.len() {
         return Err(bad_proof(
@@ -567,6 +621,13 @@ pub fn verify(
         proof_path,
         f.commitment.as_deref(),
     )?);
+    // the private input's and output's commitments: whatever the proof
+    // claims (the proof binds them), present exactly when the part is private
+    inst.extend(
+        io_commitments(proof_path, &quant, &f)?
+            .into_iter()
+            .map(|x| x.1),
+    );
     let proof =
         decode_hex(&f.proof).ok_or_else(|| bad_proof(proof_path, "the proof is not hex"))?;
     let mut t = Timings::default();
@@ -591,6 +652,55 @@ pub fn verify(
         .map_err(|e| bad_proof(proof_path, format!("the proof does not verify ({e})")))?;
     t.verify_s = now.elapsed().as_secs_f64();
     Ok((f, t))
+}
+
+/// The commitments a proof of `g` claims for its private input and output
+/// (commitment order), each present exactly when that part is private.
+pub fn io_commitments(
+    path: &Path,
+    g: &Graph,
+    f: &ProofFile,
+) -> Result<Vec<(zkc_circuit::commitment::Part, Fp)>> {
+    use zkc_circuit::commitment::Part;
+    let mut out = vec![];
+    for (part, on, claimed) in [
+        (Part::Input, g.private_io.input, &f.input_commitment),
+        (Part::Output, g.private_io.output, &f.output_commitment),
+    ] {
+        match (on, claimed) {
+            (true, Some(h)) => out.push((
+                part,
+                field::from_hex(h).ok_or_else(|| {
+                    bad_proof(
+                        path,
+                        format!("the {} commitment is not a field element", part.name()),
+                    )
+                })?,
+            )),
+            (true, None) => {
+                return Err(bad_proof(
+                    path,
+                    format!(
+                        "the model's {} is private, but the proof carries no {} commitment",
+                        part.name(),
+                        part.name()
+                    ),
+                ))
+            }
+            (false, Some(_)) => {
+                return Err(bad_proof(
+                    path,
+                    format!(
+                        "the proof carries a {} commitment, but the model's {} is public",
+                        part.name(),
+                        part.name()
+                    ),
+                ))
+            }
+            (false, None) => {}
+        }
+    }
+    Ok(out)
 }
 
 /// The manifest and the quantized graph of an artifact or a published

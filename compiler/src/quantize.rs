@@ -60,8 +60,8 @@ pub struct QuantInfo {
     pub per_channel: bool,
     /// Calibration.
     pub calibration: CalibrationInfo,
-    /// The private parts (`weights`): committed, not in the verifying key
-    /// (absent for a public model).
+    /// The private parts (`weights`, `input`, `output`): committed, not in
+    /// the verifying key or the public values (absent for a public model).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub private: Vec<String>,
 }
@@ -99,6 +99,17 @@ pub fn quantize(
     let n = cal.samples;
     let mut g = c.graph.clone();
     let reports = Pipeline::quantize(opts.cfg.clone(), cal).run(&mut g, after)?;
+    g.private_io = opts.cfg.private_io;
+    let io = opts.cfg.private_io;
+    let private = [
+        (opts.cfg.private_weights, "weights"),
+        (io.input, "input"),
+        (io.output, "output"),
+    ]
+    .into_iter()
+    .filter(|(on, _)| *on)
+    .map(|(_, name)| name.to_string())
+    .collect();
     Ok(QuantizedModel {
         graph: g,
         info: QuantInfo {
@@ -111,11 +122,7 @@ pub fn quantize(
                 seed,
                 samples: n,
             },
-            private: if opts.cfg.private_weights {
-                vec!["weights".into()]
-            } else {
-                vec![]
-            },
+            private,
         },
         passes: crate::report::pass_lines(&reports),
     })

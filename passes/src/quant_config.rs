@@ -32,6 +32,10 @@ pub struct QuantConfig {
     /// (`zkc compile --private weights`; see
     /// [`crate::privatize_weights`]). Not supported with `per_channel`.
     pub private_weights: bool,
+    /// Private inputs and outputs (`zkc compile --private input,output`):
+    /// recorded on the quantized graph ([`zkc_ir::Graph::private_io`]),
+    /// which the passes do not otherwise change.
+    pub private_io: zkc_ir::PrivateIo,
 }
 
 impl Default for QuantConfig {
@@ -50,7 +54,14 @@ impl QuantConfig {
             output_bits: bits.max(16),
             per_channel,
             private_weights: false,
+            private_io: zkc_ir::PrivateIo::default(),
         }
+    }
+
+    /// The same settings with [`QuantConfig::private_io`] set to `io`.
+    pub fn with_private_io(mut self, io: zkc_ir::PrivateIo) -> Self {
+        self.private_io = io;
+        self
     }
 
     /// The same settings with [`QuantConfig::private_weights`] set to `on`.

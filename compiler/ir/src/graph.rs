@@ -143,6 +143,28 @@ pub struct Graph {
     outputs: Vec<NodeId>,
     /// The model name (file stem), printed in the header.
     pub name: String,
+    /// Which of the graph's inputs and outputs are private (`zkc compile
+    /// --private input,output`): a proof then shows a commitment to them
+    /// instead of their values. Set on the final quantized graph; passes
+    /// neither read nor keep it.
+    pub private_io: PrivateIo,
+}
+
+/// Visibility of a graph's inputs and outputs (every input, or every
+/// output, together). The default is both public.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct PrivateIo {
+    /// The inputs are private: committed, not public values.
+    pub input: bool,
+    /// The outputs are private: committed, not public values.
+    pub output: bool,
+}
+
+impl PrivateIo {
+    /// True when the inputs or the outputs are private.
+    pub fn any(&self) -> bool {
+        self.input || self.output
+    }
 }
 
 impl Graph {
@@ -152,6 +174,7 @@ impl Graph {
             g: StableDiGraph::default(),
             outputs: vec![],
             name: name.into(),
+            private_io: PrivateIo::default(),
         }
     }
 

@@ -22,7 +22,7 @@ mod tensor;
 mod validate;
 
 pub use function::Function;
-pub use graph::{Bound, DType, Graph, Node, NodeId, ValueType};
+pub use graph::{Bound, DType, Graph, Node, NodeId, PrivateIo, ValueType};
 pub use op::{Clamp, Op, Private, Window};
 pub use parse::parse_graph;
 pub use print::{print_graph, print_graph_full, print_graph_public, type_text, INLINE_CONST_LIMIT};

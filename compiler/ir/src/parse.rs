@@ -39,6 +39,21 @@ pub fn parse_graph(text: &str) -> Result<Graph, IrError> {
             done = true;
             break;
         }
+        if let Some(parts) = line.strip_prefix("private ") {
+            for part in parts.split(',') {
+                match part.trim() {
+                    "input" if !g.private_io.input => g.private_io.input = true,
+                    "output" if !g.private_io.output => g.private_io.output = true,
+                    other => {
+                        return Err(perr(
+                            ln,
+                            &format!("expected `private input, output`, found {other:?}"),
+                        ))
+                    }
+                }
+            }
+            continue;
+        }
         if let Some(outs) = line.strip_prefix("output ") {
             let outs = outs
                 .split(',')
@@ -491,6 +506,28 @@ fn parse_body(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The private-io line prints after the outputs, parses back, and is
+    /// refused when repeated or unknown.
+    #[test]
+    fn private_io_round_trips() {
+        let body = "  %0 = input 0 : f32[1,4]\n  output %0\n";
+        for (line, io) in [
+            ("", (false, false)),
+            ("  private input\n", (true, false)),
+            ("  private output\n", (false, true)),
+            ("  private input, output\n", (true, true)),
+        ] {
+            let text = format!("graph g {{\n{body}{line}}}\n");
+            let g = parse_graph(&text).unwrap();
+            assert_eq!((g.private_io.input, g.private_io.output), io);
+            assert_eq!(crate::print_graph_full(&g).unwrap(), text);
+        }
+        for bad in ["private input, input", "private weights", "private "] {
+            let text = format!("graph g {{\n{body}  {bad}\n}}\n");
+            assert!(parse_graph(&text).is_err(), "{bad}");
+        }
+    }
 
     /// Every function op prints with its parameters and parses back to the
     /// same op.

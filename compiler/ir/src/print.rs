@@ -18,6 +18,10 @@
 //! %1 = private [1,-2,3] lo=-128 hi=127 : q7[3] in [-128,127] # fc.weight
 //! %1 = private hidden lo=-128 hi=127 : q7[3] in [-128,127] # fc.weight
 //! ```
+//!
+//! Private inputs or outputs ([`crate::PrivateIo`]) print one line after
+//! the outputs: `private input`, `private output` or `private input,
+//! output`; a graph with public ones prints no such line.
 
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -101,6 +105,14 @@ fn print_with_limit(g: &Graph, limit: usize, redact: bool) -> Result<String, IrE
     }
     let outs: Vec<String> = g.outputs().iter().map(|o| format!("%{}", num[o])).collect();
     let _ = writeln!(s, "  output {}", outs.join(", "));
+    let io = g.private_io;
+    if io.any() {
+        let parts: Vec<&str> = [(io.input, "input"), (io.output, "output")]
+            .into_iter()
+            .filter_map(|(on, name)| on.then_some(name))
+            .collect();
+        let _ = writeln!(s, "  private {}", parts.join(", "));
+    }
     s.push_str("}\n");
     Ok(s)
 }

@@ -22,6 +22,7 @@ use crate::chips::rescale::{RescaleConfig, RescaleInstructions};
 use crate::chips::sse::SseConfig;
 use crate::chips::statement::StatementConfig;
 use crate::chips::table::{FunctionTable, TableConfig, TableInstructions};
+use crate::commitment::{io_nodes, Part};
 use crate::field::{fp, fp64, pow2};
 use crate::plan::{node_layout, Cursors, NodeLayout, Plan};
 use crate::poseidon::CommitDomain;
@@ -90,6 +91,8 @@ pub struct ModelCircuit {
     forge: Vec<Forge>,
     log: Option<Arc<std::sync::Mutex<Vec<CellRecord>>>>,
     salt: Option<Fp>,
+    /// Salts of the private input's and output's commitments.
+    io_salts: [Option<Fp>; 2],
     dataset: Option<Arc<DatasetWitness>>,
 }
 
@@ -104,6 +107,7 @@ impl ModelCircuit {
             forge: vec![],
             log: None,
             salt: None,
+            io_salts: [None; 2],
             dataset: None,
         }
     }
@@ -126,6 +130,16 @@ impl ModelCircuit {
     pub fn with_salt(&self, salt: Fp) -> Self {
         ModelCircuit {
             salt: Some(salt),
+            ..self.clone()
+        }
+    }
+
+    /// The same circuit with the salts of the private input's and
+    /// output's commitments (part of the witness; `None` for a public
+    /// part).
+    pub fn with_io_salts(&self, input: Option<Fp>, output: Option<Fp>) -> Self {
+        ModelCircuit {
+            io_salts: [input, output],
             ..self.clone()
         }
     }
@@ -170,6 +184,7 @@ impl ModelCircuit {
             forge: vec![],
             log: None,
             salt: None,
+            io_salts: [None; 2],
             dataset: None,
             ..self.clone()
         }
@@ -190,7 +205,8 @@ impl Circuit<Fp> for ModelCircuit {
         let instance = meta.instance_column();
         meta.enable_equality(instance);
         let private = shape.is_private();
-        if private {
+        let commits = shape.has_commitments();
+        if commits {
             // the constants column (0, the limb place values, Poseidon's
             // initial state)
             let c = meta.fixed_column();
@@ -206,7 +222,7 @@ impl Circuit<Fp> for ModelCircuit {
             rescale: RescaleConfig::configure(meta, shape.rescale_lanes, range),
             max: (shape.max_lanes > 0).then(|| MaxConfig::configure(meta, range)),
             table: (shape.table_lanes > 0).then(|| TableConfig::configure(meta)),
-            commit: private.then(|| CommitConfig::configure(meta, shape.commit_lanes, range)),
+            commit: commits.then(|| CommitConfig::configure(meta, shape.commit_lanes, range)),
             statement: shape
                 .statement
                 .filter(|st| st.limbs > 0)
@@ -270,6 +286,9 @@ impl Circuit<Fp> for ModelCircuit {
         let table_ids: HashMap<NodeId, u64> = tables.iter().map(|(id, f)| (*id, f.id)).collect();
         let assigner = Assigner::new(self.tamper.clone(), self.forge.clone(), self.log.is_some());
         let salt = self.salt.map(Value::known).unwrap_or(Value::unknown());
+        let io_salts = self
+            .io_salts
+            .map(|s| s.map(Value::known).unwrap_or(Value::unknown()));
         let traces: Vec<Option<&IntRun>> = match &self.dataset {
             Some(d) => (0..self.plan.samples).map(|i| d.runs.get(i)).collect(),
             None => vec![self.witness.as_deref()],
@@ -296,7 +315,7 @@ impl Circuit<Fp> for ModelCircuit {
                     slots: vec![],
                     private_start: HashMap::new(),
                 };
-                s.run(&mut region, salt)
+                s.run(&mut region, salt, io_salts)
             },
         )?;
         if let Some(log) = &self.log {
@@ -307,12 +326,16 @@ impl Circuit<Fp> for ModelCircuit {
         // Public values, in the order of `instance_of`: every element of
         // every graph input (by input index), then every output element; in
         // a dataset circuit every sample's inputs, then the labels, the
-        // flags and the count instead of outputs.
-        for (cell, row) in &out.inputs {
-            layouter.constrain_instance(cell.cell(), config.instance, *row)?;
+        // flags and the count instead of outputs. A private input or output
+        // is not among them: its commitment is.
+        let mut offset = 0;
+        if !g.private_io.input {
+            for (cell, row) in &out.inputs {
+                layouter.constrain_instance(cell.cell(), config.instance, *row)?;
+            }
+            let in_len: usize = g.inputs_list().iter().map(|&i| numel(g.shape(i))).sum();
+            offset = in_len * self.plan.samples;
         }
-        let in_len: usize = g.inputs_list().iter().map(|&i| numel(g.shape(i))).sum();
-        let mut offset = in_len * self.plan.samples;
         if self.plan.statement.is_some() {
             // labels (or targets), then flags, then the total
             for (cell, row) in &out.labels {
@@ -323,40 +346,58 @@ impl Circuit<Fp> for ModelCircuit {
             let n = self.plan.samples;
             layouter.constrain_instance(tot.cell(), config.instance, offset + labels + n)?;
             offset += labels + n + 1;
-        } else {
+        } else if !g.private_io.output {
             for (i, cell) in out.outputs.iter().enumerate() {
                 layouter.constrain_instance(cell.cell(), config.instance, offset + i)?;
             }
             offset += out.outputs.len();
         }
-        let words = out.words;
-        // The commitment, the last public value: Poseidon over the salt and
-        // the chunk words, or over the salt and the hashes of the words'
-        // segments (`chips::commit::segments`), spread over the chips.
+        // The commitments, the last public values (one per committed part,
+        // `Plan::parts` order): Poseidon over the salt and the chunk words,
+        // or over the salt and the hashes of the words' segments
+        // (`chips::commit::segments`), spread over the chips as
+        // `chips::commit::schedule` says.
         if let Some(c) = &config.commit {
-            let mut words = words.into_iter();
-            let salt = words.next().ok_or(Error::Synthesis)?;
-            let words: Vec<ACell> = words.collect();
-            let segs = crate::chips::commit::segments(words.len());
-            let chip = |i: usize| {
-                c.poseidon
-                    .get(i % c.poseidon.len().max(1))
-                    .cloned()
-                    .ok_or(Error::Synthesis)
-            };
-            let top = if segs.len() <= 1 {
-                let mut all = vec![salt];
-                all.extend(words);
-                sponge_hash(chip(0)?, &mut layouter, all)?
-            } else {
-                let mut all = vec![salt];
-                for (i, r) in segs.iter().enumerate() {
-                    let part = words.get(r.clone()).ok_or(Error::Synthesis)?.to_vec();
-                    all.push(sponge_hash(chip(i)?, &mut layouter, part)?);
+            let parts = out.words;
+            if parts.len() != self.plan.parts().len() {
+                return Err(Error::Synthesis);
+            }
+            let counts: Vec<usize> = parts.iter().map(|w| w.len().saturating_sub(1)).collect();
+            if counts != self.plan.commit_words() {
+                return Err(Error::Synthesis);
+            }
+            let jobs = crate::chips::commit::schedule(&counts, c.poseidon.len());
+            let mut segment_hashes: Vec<Vec<ACell>> = vec![vec![]; parts.len()];
+            for job in jobs {
+                let chip = c.poseidon.get(job.chip).cloned().ok_or(Error::Synthesis)?;
+                let words = parts.get(job.part).ok_or(Error::Synthesis)?;
+                match job.segment {
+                    Some(r) => {
+                        let part = words
+                            .get(1 + r.start..1 + r.end)
+                            .ok_or(Error::Synthesis)?
+                            .to_vec();
+                        let h = sponge_hash(chip, &mut layouter, part)?;
+                        segment_hashes[job.part].push(h);
+                    }
+                    None => {
+                        let hashes = std::mem::take(&mut segment_hashes[job.part]);
+                        let all = if hashes.is_empty() {
+                            words.clone()
+                        } else {
+                            let mut v = vec![words.first().cloned().ok_or(Error::Synthesis)?];
+                            v.extend(hashes);
+                            v
+                        };
+                        let top = sponge_hash(chip, &mut layouter, all)?;
+                        layouter.constrain_instance(
+                            top.cell(),
+                            config.instance,
+                            offset + job.part,
+                        )?;
+                    }
                 }
-                sponge_hash(chip(0)?, &mut layouter, all)?
-            };
-            layouter.constrain_instance(top.cell(), config.instance, offset)?;
+            }
         }
         Ok(())
     }
@@ -449,8 +490,9 @@ struct RegionOut {
     inputs: Vec<(ACell, usize)>,
     /// Output cells (a one-input circuit).
     outputs: Vec<ACell>,
-    /// The words the commitment hashes.
-    words: Vec<ACell>,
+    /// The words each commitment hashes (the salt, then the chunks), in
+    /// `Plan::parts` order.
+    words: Vec<Vec<ACell>>,
     /// The label (or target) and flag cells of a dataset circuit, with
     /// their instance rows after the inputs.
     labels: Vec<(ACell, usize)>,
@@ -485,7 +527,12 @@ impl Synth<'_> {
 
     /// Lays out every node; returns the input cells with their instance
     /// rows, the output cells and the commitment's words.
-    fn run(&mut self, region: &mut Region<'_, Fp>, salt: Value<Fp>) -> Result<RegionOut, Error> {
+    fn run(
+        &mut self,
+        region: &mut Region<'_, Fp>,
+        salt: Value<Fp>,
+        io_salts: [Value<Fp>; 2],
+    ) -> Result<RegionOut, Error> {
         let zero = Value::known(Fp::zero());
         self.a.at(None, 0);
         if let Some(mac) = &self.cfg.mac {
@@ -497,7 +544,11 @@ impl Synth<'_> {
         }
         // private values are the same in every sample's trace
         self.trace = self.traces.first().copied().flatten();
-        let words = self.commit(region, salt)?;
+        let mut words: Vec<Vec<ACell>> = vec![];
+        let weights = self.commit(region, salt)?;
+        if !weights.is_empty() {
+            words.push(weights);
+        }
         self.place_pads(region)?;
         let order = self.g.topo_order().map_err(|_| Error::Synthesis)?;
         let layouts: Vec<(NodeId, NodeLayout)> = order
@@ -542,6 +593,7 @@ impl Synth<'_> {
             sample_outputs.push(outs);
         }
         let (labels, total) = self.statement(region, &sample_outputs)?;
+        words.extend(self.commit_io(region, &inputs, &sample_outputs, io_salts)?);
         self.a.at(None, 0);
         for (lane, &row) in self.cfg.rescale.lanes.iter().zip(&self.cur.rescale) {
             for col in [lane.r, lane.s, lane.yr] {
@@ -860,6 +912,111 @@ impl Synth<'_> {
         Ok(out)
     }
 
+    /// Lays out the commitment slots of the private input and output (in
+    /// `Plan::io_commit` order) for the input cells (`inputs`, with their
+    /// would-be instance rows) and the last sample's output cells, each
+    /// slot's lookup checking it in the part's committed range: an element
+    /// that fits the table is its slot, a copy of the model's cell; a wider
+    /// one is limbs, which a MAC dot product `lo + sum 2^pos_j * limb_j`
+    /// (fixed place values) recombines into a copy of the model's cell.
+    /// Returns each part's words (its salt, then its chunks).
+    fn commit_io(
+        &mut self,
+        region: &mut Region<'_, Fp>,
+        inputs: &[(ACell, usize)],
+        outputs: &[Vec<ACell>],
+        salts: [Value<Fp>; 2],
+    ) -> Result<Vec<Vec<ACell>>, Error> {
+        let (plan, cfg) = (self.plan, self.cfg);
+        let mut out = vec![];
+        for io in &plan.io_commit {
+            let cc = cfg.commit.as_ref().ok_or(Error::Synthesis)?;
+            let (cells, salt) = match io.part {
+                Part::Input => {
+                    let mut v = inputs.to_vec();
+                    v.sort_by_key(|x| x.1);
+                    (v.into_iter().map(|x| x.0).collect::<Vec<_>>(), salts[0])
+                }
+                Part::Output => (outputs.last().cloned().ok_or(Error::Synthesis)?, salts[1]),
+                Part::Weights => return Err(Error::Synthesis),
+            };
+            let ranges =
+                crate::commitment::io_ranges(self.g, io.part).map_err(|_| Error::Synthesis)?;
+            if cells.len() != io.layout.limbs.len() || ranges.len() != cells.len() {
+                return Err(Error::Synthesis);
+            }
+            // the node and element of every committed element
+            let owners: Vec<(NodeId, usize)> = io_nodes(self.g, io.part)
+                .into_iter()
+                .flat_map(|id| (0..numel(self.g.shape(id))).map(move |i| (id, i)))
+                .collect();
+            let layout = &io.layout;
+            let slot_value = |s: &Slot| -> Value<Fp> {
+                let Some(&(id, i)) = owners.get(s.element) else {
+                    return Value::unknown();
+                };
+                let (lo, limbs) = (ranges[s.element].0, &layout.limbs[s.element]);
+                self.val(id, i).map(|e| {
+                    if limbs.len() == 1 {
+                        return fp64(e);
+                    }
+                    // an honest value lies in its range, so u >= 0
+                    let u = (i128::from(e) - i128::from(lo)) as u128;
+                    let after: u32 = limbs[s.limb + 1..].iter().sum();
+                    fp(((u >> after) & ((1u128 << s.width) - 1)) as i128)
+                })
+            };
+            let owner = |e: usize| owners.get(e).map_or((None, e), |&(id, i)| (Some(id), i));
+            let (slots, words) = cc.assign(
+                region,
+                self.a,
+                io.base,
+                "commit.io",
+                layout,
+                &slot_value,
+                &owner,
+                salt,
+            )?;
+            for (e, (slot, cell)) in slots.iter().zip(&cells).enumerate() {
+                let limbs = &layout.limbs[e];
+                if limbs.len() == 1 {
+                    let s = slot.first().ok_or(Error::Synthesis)?;
+                    region.constrain_equal(s.cell(), cell.cell())?;
+                    continue;
+                }
+                let (id, i) = owners[e];
+                self.a.at(Some(id), i);
+                let mac = cfg.mac.as_ref().ok_or(Error::Synthesis)?;
+                let row = self.cur.mac(crate::chips::mac::rows_for(
+                    limbs.len(),
+                    plan.shape.mac_lanes,
+                ));
+                let mut pos: u32 = limbs.iter().sum();
+                let mut taps: Vec<Tap<'_>> = vec![];
+                for (j, &w) in limbs.iter().enumerate() {
+                    pos -= w;
+                    let place = 1i64
+                        .checked_shl(pos)
+                        .filter(|v| *v > 0)
+                        .ok_or(Error::Synthesis)?;
+                    taps.push((slot.get(j).ok_or(Error::Synthesis)?, Weight::Fixed(place)));
+                }
+                let (rebuilt, _) = mac.dot(
+                    region,
+                    self.a,
+                    row,
+                    &taps,
+                    ranges[e].0,
+                    self.val(id, i).map(fp64),
+                    self.zero.as_ref(),
+                )?;
+                region.constrain_equal(rebuilt.cell(), cell.cell())?;
+            }
+            out.push(words);
+        }
+        Ok(out)
+    }
+
     /// Lays out the commitment chip (circuits with private parameters):
     /// every private element's slots and the salt, then the constants the
     /// layout uses; returns the words the commitment hashes.
@@ -868,12 +1025,12 @@ impl Synth<'_> {
         region: &mut Region<'_, Fp>,
         salt: Value<Fp>,
     ) -> Result<Vec<ACell>, Error> {
-        let (Some(cc), Some(layout)) = (&self.cfg.commit, &self.plan.commit) else {
-            if self.cfg.commit.is_some() || self.plan.commit.is_some() {
-                return Err(Error::Synthesis);
-            }
+        let Some(layout) = &self.plan.commit else {
+            // no private parameters (the chip may still commit to a
+            // private input or output)
             return Ok(vec![]);
         };
+        let cc = self.cfg.commit.as_ref().ok_or(Error::Synthesis)?;
         // packing order (`Graph::private_ids`, as the commitment and the
         // plan): (node, element, lo) of every private element
         let mut elems: Vec<(NodeId, usize, i64)> = vec![];
@@ -901,7 +1058,16 @@ impl Synth<'_> {
             })
         };
         let owner = |e: usize| elems.get(e).map_or((None, e), |&(id, i, _)| (Some(id), i));
-        let (cells, words) = cc.assign(region, self.a, layout, &slot_value, &owner, salt)?;
+        let (cells, words) = cc.assign(
+            region,
+            self.a,
+            0,
+            "commit.v",
+            layout,
+            &slot_value,
+            &owner,
+            salt,
+        )?;
         self.slots = cells;
         let row = layout.chip_rows();
         self.a.note("commit.zero", cc.acc, row);
@@ -1101,10 +1267,22 @@ impl Synth<'_> {
     }
 }
 
-/// The public values of a run: quantized inputs then outputs, as field elements.
+/// The public values of a run: quantized inputs then outputs, as field
+/// elements. Private inputs or outputs ([`Graph::private_io`]) are left out: the
+/// caller appends the commitments (weights, then input, then output).
 pub fn instance_of(g: &Graph, run: &IntRun) -> Option<Vec<Fp>> {
     let mut v = vec![];
-    for &id in g.inputs_list().iter().chain(g.outputs()) {
+    let ins = if g.private_io.input {
+        vec![]
+    } else {
+        g.inputs_list()
+    };
+    let outs: &[NodeId] = if g.private_io.output {
+        &[]
+    } else {
+        g.outputs()
+    };
+    for &id in ins.iter().chain(outs) {
         v.extend(run.value(id)?.iter().map(|&x| fp(i128::from(x))));
     }
     Some(v)

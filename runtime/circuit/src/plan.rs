@@ -13,6 +13,7 @@ use crate::chips::commit::CommitLayout;
 use crate::chips::mac::rows_for;
 use crate::chips::range::table_rows;
 use crate::chips::rescale::RescaleSpec;
+pub use crate::commitment::Part;
 use crate::shape::{
     CircuitShape, ARITH_LANE_CHOICES, COMMIT_LANE_CHOICES, MAC_LANE_CHOICES, RESCALE_LANE_CHOICES,
 };
@@ -439,6 +440,44 @@ pub struct Plan {
     pub samples: usize,
     /// The statement chip's limb widths (dataset circuits).
     pub statement: Option<Vec<u32>>,
+    /// The commitment layouts of private inputs and outputs (in [`Part`]
+    /// order), after the private parameters' rows in the same chip.
+    pub io_commit: Vec<IoCommit>,
+}
+
+/// The commitment chip's layout of a private input or output.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IoCommit {
+    /// [`Part::Input`] or [`Part::Output`].
+    pub part: Part,
+    /// Its slots (every element one slot: at most the table's width).
+    pub layout: CommitLayout,
+    /// The chip row of its salt (its slot rows follow).
+    pub base: usize,
+}
+
+impl Plan {
+    /// The committed parts, in the order of their commitments among the
+    /// public values (the last ones).
+    pub fn parts(&self) -> Vec<Part> {
+        let mut v = vec![];
+        if self.commit.is_some() {
+            v.push(Part::Weights);
+        }
+        v.extend(self.io_commit.iter().map(|c| c.part));
+        v
+    }
+
+    /// The chunk words (salt excluded) of every committed part, in
+    /// [`Plan::parts`] order.
+    pub fn commit_words(&self) -> Vec<usize> {
+        let mut v = vec![];
+        if let Some(l) = &self.commit {
+            v.push(l.words() - 1);
+        }
+        v.extend(self.io_commit.iter().map(|c| c.layout.words() - 1));
+        v
+    }
 }
 
 /// The integer constants data movement places in its output: pad values,
@@ -474,6 +513,8 @@ pub struct Prepared {
     pads: usize,
     instance_len: usize,
     private: Vec<(i64, i64)>,
+    /// Committed ranges of the private inputs and outputs.
+    io: Vec<(Part, Vec<(i64, i64)>)>,
     input_len: usize,
     /// Classes and spread bits of the one output, for a classifier.
     output: Option<(usize, u32)>,
@@ -501,6 +542,15 @@ pub fn prepare(g: &Graph, mac_lanes: usize) -> Result<Prepared, CircuitError> {
         names.push(g.node(id).name.clone());
     }
     let private = private_ranges(g)?;
+    let mut io = vec![];
+    for (on, part) in [
+        (g.private_io.input, Part::Input),
+        (g.private_io.output, Part::Output),
+    ] {
+        if on {
+            io.push((part, crate::commitment::io_ranges(g, part)?));
+        }
+    }
     let input_len = g.inputs_list().iter().map(|&i| numel(g.shape(i))).sum();
     let output = match g.outputs() {
         [o] if numel(g.shape(*o)) >= 2 => bound_of(g, *o)
@@ -508,19 +558,23 @@ pub fn prepare(g: &Graph, mac_lanes: usize) -> Result<Prepared, CircuitError> {
             .map(|(lo, hi)| (numel(g.shape(*o)), bits(&(hi - lo)).max(1))),
         _ => None,
     };
-    let instance_len = g
-        .inputs_list()
-        .iter()
-        .chain(g.outputs())
-        .map(|&i| numel(g.shape(i)))
-        .sum::<usize>()
-        + usize::from(!private.is_empty());
+    // public inputs, public outputs, then one commitment per private part
+    let output_len_all: usize = g.outputs().iter().map(|&o| numel(g.shape(o))).sum();
+    let instance_len = if g.private_io.input { 0 } else { input_len }
+        + if g.private_io.output {
+            0
+        } else {
+            output_len_all
+        }
+        + usize::from(!private.is_empty())
+        + io.len();
     let output_len = match g.outputs() {
         [o] => Some(numel(g.shape(*o))),
         _ => None,
     };
     Ok(Prepared {
         private,
+        io,
         input_len,
         output,
         output_len,
@@ -587,11 +641,34 @@ pub fn plan_samples(
         return no_lanes("mac");
     }
     cur.mac(p.pads);
-    if p.private.is_empty() != (shape.commit_lanes == 0) {
-        return Err(if p.private.is_empty() {
-            "no private parameters for the commitment lanes".into()
-        } else {
+    // a dataset's inputs are public (its digest is a public value), and a
+    // dataset circuit has no public outputs to hide
+    if statement.is_some() && p.io.iter().any(|(part, _)| *part == Part::Input) {
+        return Err(
+            "a dataset statement needs public inputs (the data set is public); compile without `--private input`"
+                .into(),
+        );
+    }
+    let io: Vec<&(Part, Vec<(i64, i64)>)> =
+        p.io.iter()
+            .filter(|(part, _)| statement.is_none() || *part != Part::Output)
+            .collect();
+    let commits = !p.private.is_empty() || !io.is_empty();
+    if commits != (shape.commit_lanes > 0) {
+        return Err(if commits {
             format!("no commit lanes in {}", shape.describe())
+        } else {
+            "no private parameters, inputs or outputs for the commitment lanes".into()
+        });
+    }
+    if shape.advice_weights == p.private.is_empty() {
+        return Err(if p.private.is_empty() {
+            "advice weights without private parameters".into()
+        } else {
+            format!(
+                "private parameters need advice weights, not {}",
+                shape.describe()
+            )
         });
     }
     let commit = if p.private.is_empty() {
@@ -702,6 +779,54 @@ pub fn plan_samples(
             *by_op.entry(kind.clone()).or_insert(0) += used;
         }
     }
+    // the commitment chip: the private parameters' slots and the constants
+    // they use, then every private input's or output's slots
+    let mut chip_rows = 0;
+    let mut constants = 0;
+    let mut words = vec![];
+    if let Some(l) = &commit {
+        constants = commit_constants(l, t).len() + 1;
+        chip_rows = l.chip_rows() + constants;
+        words.push(l.words() - 1);
+    }
+    let mut io_commit = vec![];
+    let mut io_rebuild = 0;
+    for (part, ranges) in io {
+        let l = CommitLayout::new(ranges, t, shape.commit_lanes).ok_or_else(|| {
+            format!(
+                "a private {}'s range is not a power-of-two span",
+                part.name()
+            )
+        })?;
+        // an element wider than the table is committed as limbs, which
+        // the MAC chip recombines (fixed place values) into a copy of the
+        // model's cell
+        let rebuild: usize = l
+            .limbs
+            .iter()
+            .filter(|v| v.len() > 1)
+            .map(|v| rows_for(v.len(), shape.mac_lanes))
+            .sum();
+        if rebuild > 0 && shape.mac_lanes == 0 {
+            return no_lanes("mac");
+        }
+        io_rebuild += rebuild;
+        for row in &l.rows {
+            tags.extend(row.iter().map(|s| s.width));
+        }
+        words.push(l.words() - 1);
+        let base = chip_rows;
+        chip_rows += l.chip_rows();
+        io_commit.push(IoCommit {
+            part: *part,
+            layout: l,
+            base,
+        });
+    }
+    cur.mac(io_rebuild);
+    if io_rebuild > 0 {
+        *by_op.entry("commitment".into()).or_insert(0) += io_rebuild;
+    }
     let cursor_rows = cur.rows(&shape);
     let mut rows = cursor_rows;
     // statement rows start after one idle sample's worth (no gate reads a
@@ -728,19 +853,18 @@ pub fn plan_samples(
     } else {
         p.instance_len
     };
-    if let Some(l) = &commit {
-        let constants = commit_constants(l, t).len() + 1;
-        rows = rows.max(l.chip_rows() + constants);
+    if chip_rows > 0 {
+        rows = rows.max(chip_rows);
         // Poseidon's regions (their own columns) and the constants column
         // (Poseidon's initial state and the layout's constants)
-        let chunks = l.words() - 1;
+        let jobs = crate::chips::commit::schedule(&words, shape.commit_lanes);
         rows = rows
             .max(crate::chips::commit::poseidon_rows(
-                chunks,
+                &jobs,
                 shape.commit_lanes,
             ))
-            .max(3 * (1 + crate::chips::commit::segments(chunks).len()) + constants);
-        *by_op.entry("commitment".into()).or_insert(0) += l.chip_rows();
+            .max(3 * jobs.len() + constants);
+        *by_op.entry("commitment".into()).or_insert(0) += chip_rows - constants;
     }
     let range_rows = table_rows(&tags);
     let need = rows.max(range_rows).max(p.function_rows).max(instance_len) + RESERVED_ROWS + 1;
@@ -784,6 +908,7 @@ pub fn plan_samples(
         commit,
         samples,
         statement,
+        io_commit,
     })
 }
 
@@ -826,7 +951,7 @@ fn cost(p: &Plan) -> u64 {
     let advice = advice + c + wa + c * 4;
     let lookups = lookups + c;
     let equality = equality + c + wa + c * 6;
-    let fixed = fixed + 3 * c + c * 6 + usize::from(s.is_private()) * 3;
+    let fixed = fixed + 3 * c + c * 6 + usize::from(s.has_commitments()) * 3;
     // the statement chip
     let sl = s.statement.map_or(0, |st| st.limbs);
     let stmt = usize::from(s.statement.is_some());
@@ -892,7 +1017,14 @@ fn search(g: &Graph, samples: usize, kind: Option<StatementKind>) -> Result<Plan
     let has = |f: &dyn Fn(&Op) -> bool| g.ids().into_iter().any(|id| f(g.op(id)));
     let max_lanes = usize::from(has(&|o| matches!(o, Op::MaxPool { .. })));
     let table_lanes = usize::from(has(&|o| matches!(o, Op::Table { .. })));
-    let commit_choices: &[usize] = if has(&|o| matches!(o, Op::Private(_))) {
+    if kind.is_some() && g.private_io.input {
+        return Err(CircuitError::Unsupported(
+            "a dataset statement needs public inputs (the data set is public); compile without `--private input`".into(),
+        ));
+    }
+    let private = has(&|o| matches!(o, Op::Private(_)));
+    let io = g.private_io.input || (kind.is_none() && g.private_io.output);
+    let commit_choices: &[usize] = if private || io {
         &COMMIT_LANE_CHOICES
     } else {
         &[0]
@@ -942,6 +1074,7 @@ fn search(g: &Graph, samples: usize, kind: Option<StatementKind>) -> Result<Plan
                         max_lanes,
                         table_lanes,
                         commit_lanes,
+                        advice_weights: private,
                         statement: st,
                     };
                     match plan_samples(&prepared, shape, t, samples) {

@@ -539,9 +539,10 @@ pub fn stats(shape: &crate::CircuitShape) -> CircuitStats {
     // `off`, `tag` and a Poseidon chip's round constants (its selectors
     // are not columns yet)
     let c = s.commit_lanes;
-    let private = usize::from(s.is_private());
-    let commit_advice = private * (c + 1 + s.mac_lanes) + 4 * c;
-    let commit_fixed = private * (1 + 2) + 3 * c + 6 * c;
+    let commits = usize::from(s.has_commitments());
+    let advice_weights = usize::from(s.is_private()) * s.mac_lanes;
+    let commit_advice = commits * (c + 1) + advice_weights + 4 * c;
+    let commit_fixed = commits * (1 + 2) + 3 * c + 6 * c;
     CircuitStats {
         advice_columns: mac * (s.mac_lanes + 1)
             + 3 * s.arith_lanes

@@ -22,6 +22,11 @@ pub struct CircuitShape {
     /// there are also no advice weights, no Poseidon chip and no
     /// commitment among the public values).
     pub commit_lanes: usize,
+    /// The MAC chip's weights are advice cells (a model with private
+    /// parameters); needs commitment lanes. Without private parameters a
+    /// circuit may still have commitment lanes (private inputs or outputs)
+    /// and keeps fixed weights.
+    pub advice_weights: bool,
     /// The dataset statement chip (a circuit proving an accuracy over
     /// several samples), or `None` for a one-input circuit.
     pub statement: Option<StatementShape>,
@@ -63,6 +68,7 @@ impl CircuitShape {
             && self.max_lanes <= 1
             && self.table_lanes <= 1
             && (self.commit_lanes == 0 || COMMIT_LANE_CHOICES.contains(&self.commit_lanes))
+            && (!self.advice_weights || self.commit_lanes > 0)
             && self.statement.is_none_or(|s| {
                 // an accuracy statement (limbs >= 1) or a squared-error one
                 (s.limbs >= 1
@@ -73,8 +79,15 @@ impl CircuitShape {
             })
     }
 
-    /// True when the circuit has private parameters (a commitment).
+    /// True when the circuit has private parameters (advice weights and
+    /// their commitment).
     pub fn is_private(&self) -> bool {
+        self.commit_lanes > 0 && self.advice_weights
+    }
+
+    /// True when the circuit has a commitment chip (private parameters,
+    /// inputs or outputs).
+    pub fn has_commitments(&self) -> bool {
         self.commit_lanes > 0
     }
 
@@ -87,6 +100,9 @@ impl CircuitShape {
         );
         if self.commit_lanes > 0 {
             s.push_str(&format!(" commit{}", self.commit_lanes));
+            if !self.advice_weights {
+                s.push_str(" fixed-weights");
+            }
         }
         if let Some(st) = self.statement {
             if st.limbs == 0 {
@@ -107,6 +123,7 @@ pub const DEFAULT_SHAPE: CircuitShape = CircuitShape {
     max_lanes: 1,
     table_lanes: 1,
     commit_lanes: 0,
+    advice_weights: false,
     statement: None,
 };
 

@@ -23,6 +23,7 @@ fn stats_match_configure() {
             max_lanes: 1,
             table_lanes: 1,
             commit_lanes: 0,
+            advice_weights: false,
             statement: None,
         },
         CircuitShape {
@@ -32,6 +33,7 @@ fn stats_match_configure() {
             max_lanes: 1,
             table_lanes: 0,
             commit_lanes: 4,
+            advice_weights: true,
             statement: None,
         },
         CircuitShape {
@@ -41,6 +43,7 @@ fn stats_match_configure() {
             max_lanes: 0,
             table_lanes: 0,
             commit_lanes: 0,
+            advice_weights: false,
             statement: None,
         },
         CircuitShape {
@@ -50,6 +53,7 @@ fn stats_match_configure() {
             max_lanes: 0,
             table_lanes: 1,
             commit_lanes: 0,
+            advice_weights: false,
             statement: None,
         },
     ] {

@@ -18,6 +18,7 @@ const RESCALE: CircuitShape = CircuitShape {
     max_lanes: 0,
     table_lanes: 0,
     commit_lanes: 0,
+    advice_weights: false,
     statement: None,
 };
 
@@ -29,6 +30,7 @@ fn shape(mac: usize, arith: usize, rescale: usize, max: usize, table: usize) -> 
         max_lanes: max,
         table_lanes: table,
         commit_lanes: 0,
+        advice_weights: false,
         statement: None,
     }
 }
@@ -611,6 +613,7 @@ fn mac_with_private_weights_and_bias() {
 }";
     let mut s = shape(8, 0, 1, 0, 0);
     s.commit_lanes = 2;
+    s.advice_weights = true;
     check(
         "mac private weights",
         text,

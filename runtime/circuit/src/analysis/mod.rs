@@ -62,6 +62,21 @@ pub fn small_circuit(
         inst.push(crate::commitment::commitment(g, salt)?);
         c = c.with_salt(salt);
     }
+    // private inputs and outputs: fixed salts and their commitments
+    let io = g.private_io;
+    let salt_of = |on: bool, s: u64| on.then(|| Fp::from(s));
+    let (si, so) = (salt_of(io.input, 0x1a17), salt_of(io.output, 0x0a17));
+    for (part, salt) in [
+        (crate::commitment::Part::Input, si),
+        (crate::commitment::Part::Output, so),
+    ] {
+        if let Some(salt) = salt {
+            inst.push(crate::commitment::io_commitment(g, &run, part, salt)?);
+        }
+    }
+    if io.any() {
+        c = c.with_io_salts(si, so);
+    }
     Ok((c, inst, run))
 }
 

@@ -122,6 +122,10 @@ impl Recorded {
 /// The number of public values that are graph inputs (they come first in
 /// [`crate::instance_of`]).
 pub fn input_rows(g: &zkc_ir::Graph) -> usize {
+    if g.private_io.input {
+        // private inputs are no public values: the commitment binds them
+        return 0;
+    }
     g.inputs_list()
         .iter()
         .map(|&i| zkc_ir::numel(g.shape(i)))

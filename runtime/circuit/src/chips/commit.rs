@@ -75,21 +75,72 @@ pub fn segments(words: usize) -> Vec<std::ops::Range<usize>> {
         .collect()
 }
 
-/// Rows the commitment's Poseidon regions take on the busiest of `chips`
-/// chips for `words` chunk words (segment `i` on chip `i % chips`, the
-/// final hash on chip 0).
-pub fn poseidon_rows(words: usize, chips: usize) -> usize {
+/// One Poseidon hash of a circuit's commitments.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HashJob {
+    /// Index of the committed part (in `Plan::parts` order).
+    pub part: usize,
+    /// The segment of the part's chunk words this job hashes, or `None`
+    /// for the part's commitment (the salt, then the words or the
+    /// segment hashes).
+    pub segment: Option<std::ops::Range<usize>>,
+    /// The Poseidon chip it runs on.
+    pub chip: usize,
+    /// Field elements it absorbs.
+    pub inputs: usize,
+}
+
+/// The hashes of the commitments of parts with `words[i]` chunk words
+/// each, in the order synthesis lays them out: per part, its segments
+/// (when it has more than [`SEGMENT_WORDS`] words) on consecutive chips,
+/// then its commitment on the chip its first segment used. Parts start
+/// on the chip after the previous part's last one. Depends only on the
+/// word counts and the chip count.
+pub fn schedule(words: &[usize], chips: usize) -> Vec<HashJob> {
     let chips = chips.max(1);
-    let hash = |n: usize| 1 + POSEIDON_ROWS_PER_PERMUTATION * crate::poseidon::permutations(n);
-    let segs = segments(words);
-    let mut rows = vec![0; chips];
-    if segs.len() <= 1 {
-        rows[0] = hash(1 + words);
-    } else {
-        for (i, r) in segs.iter().enumerate() {
-            rows[i % chips] += hash(r.len());
+    let mut jobs = vec![];
+    let mut next = 0;
+    for (part, &n) in words.iter().enumerate() {
+        let segs = segments(n);
+        let first = next % chips;
+        if segs.len() <= 1 {
+            jobs.push(HashJob {
+                part,
+                segment: None,
+                chip: first,
+                inputs: 1 + n,
+            });
+            next += 1;
+            continue;
         }
-        rows[0] += hash(1 + segs.len());
+        let count = segs.len();
+        for (i, r) in segs.into_iter().enumerate() {
+            jobs.push(HashJob {
+                part,
+                chip: (next + i) % chips,
+                inputs: r.len(),
+                segment: Some(r),
+            });
+        }
+        jobs.push(HashJob {
+            part,
+            segment: None,
+            chip: first,
+            inputs: 1 + count,
+        });
+        next += count;
+    }
+    jobs
+}
+
+/// Rows the Poseidon regions of `jobs` take on the busiest of `chips`
+/// chips.
+pub fn poseidon_rows(jobs: &[HashJob], chips: usize) -> usize {
+    let mut rows = vec![0; chips.max(1)];
+    for j in jobs {
+        if let Some(r) = rows.get_mut(j.chip) {
+            *r += 1 + POSEIDON_ROWS_PER_PERMUTATION * crate::poseidon::permutations(j.inputs);
+        }
     }
     rows.into_iter().max().unwrap_or(0)
 }
@@ -327,14 +378,18 @@ impl CommitConfig {
         c
     }
 
-    /// Lays out the slots of `layout` with values `slot_value` (a slot's
-    /// `v`) and the salt; `owner` names the node and element of a packing
+    /// Lays out the slots of `layout` from chip row `base` (the salt; the
+    /// slot rows follow) with values `slot_value` (a slot's `v`, logged with
+    /// `role`) and the salt; `owner` names the node and element of a packing
     /// index (for the cell log). Returns every slot cell (per element, per
     /// limb) and the words to hash (the salt, then every chunk).
+    #[allow(clippy::too_many_arguments)]
     pub fn assign(
         &self,
         region: &mut Region<'_, Fp>,
         a: &Assigner,
+        base: usize,
+        role: &'static str,
         layout: &CommitLayout,
         slot_value: &dyn Fn(&Slot) -> Value<Fp>,
         owner: &dyn Fn(usize) -> (Option<zkc_ir::NodeId>, usize),
@@ -343,13 +398,14 @@ impl CommitConfig {
         let mut cells: Vec<Vec<Option<ACell>>> =
             layout.limbs.iter().map(|l| vec![None; l.len()]).collect();
         a.at(None, 0);
-        let salt_cell = a.advice(region, "commit.salt", self.acc, 0, salt)?;
+        let salt_cell = a.advice(region, "commit.salt", self.acc, base, salt)?;
         let mut words = vec![salt_cell];
         let mut acc = Value::known(Fp::zero());
         let known = |x: u64| Value::known(Fp::from(x));
         let mut next_chunk = 0;
         for (r, row) in layout.rows.iter().enumerate() {
-            let at = r + 1;
+            let last = layout.chunk_last.get(next_chunk) == Some(&(r + 1));
+            let at = base + r + 1;
             let bits: u32 = row.iter().map(|s| s.width).sum();
             region.assign_fixed(|| "q", self.q, at, || known(1))?;
             let cont = layout.cont[r];
@@ -366,7 +422,7 @@ impl CommitConfig {
                 let (node, element) = owner(s.element);
                 a.at(node, element);
                 let v = slot_value(s);
-                let cell = a.advice(region, "commit.v", self.v[p], at, v)?;
+                let cell = a.advice(region, role, self.v[p], at, v)?;
                 let sh = pow2(after);
                 region.assign_fixed(|| "sh", self.sh[p], at, || Value::known(sh))?;
                 region.assign_fixed(
@@ -381,7 +437,7 @@ impl CommitConfig {
             }
             a.at(None, 0);
             let c = a.advice(region, "commit.acc", self.acc, at, acc)?;
-            if layout.chunk_last.get(next_chunk) == Some(&at) {
+            if last {
                 words.push(c);
                 next_chunk += 1;
             }
