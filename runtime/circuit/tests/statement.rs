@@ -207,13 +207,13 @@ fn a_real_proof_of_a_count_verifies() {
 #[test]
 fn dataset_circuit_is_determined_given_its_commitment() {
     // the whole dataset circuit: given the public inputs, labels and flags
-    // and the committed cells, every cell is determined, except the
-    // inverse witness `w` of samples whose prediction equals the label
-    // (free, and read by no other constraint)
+    // and the committed cells, every cell is determined (the inverse
+    // witness `w` of a correct sample included: `c w = 0` makes it 0)
     let g = common::from_text(TEXT);
     let labels = [0, 1, 1, 0, 1, 0];
     let counted = [true, true, true, true, true, false];
     let k = case(&g, &xs(), &labels, &counted, Fp::from(3));
+    assert!(k.correct > 0, "a correct sample exercises the c = 1 branch");
     let given = k.inst.len() - 2; // all but the count and the commitment
     let rep = zkc_circuit::analysis::check_determinacy_given(
         &k.c,
@@ -225,24 +225,128 @@ fn dataset_circuit_is_determined_given_its_commitment() {
     .unwrap();
     println!("{:?}", rep.by_rule);
     assert!(rep.errors.is_empty(), "{:?}", rep.errors);
-    let w_cols: Vec<usize> = k
-        .cells
-        .iter()
-        .filter(|r| r.role == "stmt.w")
-        .map(|r| r.column)
-        .collect();
-    let bad: Vec<&String> = rep
-        .undetermined
-        .iter()
-        .filter(|d| {
-            !(d.contains("stmt.w") || w_cols.iter().any(|c| d.contains(&format!("column {c} "))))
-        })
-        .collect();
-    assert!(bad.is_empty(), "undetermined: {bad:?}");
-    // at most one free w per correct sample
     assert!(
-        rep.undetermined.len() <= k.correct as usize + 1,
-        "{:?}",
+        rep.undetermined.is_empty(),
+        "undetermined: {:?}",
         rep.undetermined
     );
+    assert!(
+        rep.unconstrained.is_empty(),
+        "unconstrained: {:?}",
+        rep.unconstrained
+    );
+}
+
+/// Three classes of 2 bits each (a clamped output), small enough
+/// for the statement chip's check to try every combination of outputs,
+/// labels and flags per sample.
+const SMALL: &str = "graph small {
+  %0 = input 0 : q0[1,3] in [-2,1] # x
+  %1 = rescale %0 mult=1 shift=0 lo=-2 hi=1 : q0[1,3] in [-2,1] # y
+  output %1
+}";
+
+fn small_case(kind: zkc_circuit::plan::StatementKind) -> (ModelCircuit, Vec<Fp>, Graph) {
+    use zkc_circuit::plan::StatementKind;
+    // a regressor of two outputs (its chip has one row per output)
+    let (text, xs) = match kind {
+        StatementKind::Accuracy => (
+            SMALL.to_string(),
+            vec![vec![1, 1, -2], vec![-2, 0, 0], vec![-1, 1, 1]],
+        ),
+        StatementKind::SquaredError => (
+            SMALL.replace("[1,3]", "[1,2]"),
+            vec![vec![1, -2], vec![-2, 0], vec![-1, 1]],
+        ),
+    };
+    let g = common::from_text(&text);
+    let per = xs[0].len();
+    let n = xs.len();
+    let p = plan_dataset(&g, n, kind).unwrap();
+    let runs: Vec<_> = xs
+        .iter()
+        .map(|x| zkc_runtime::run_int(&g, std::slice::from_ref(x)).unwrap())
+        .collect();
+    let counted = vec![true, false, true];
+    let (labels, total): (Vec<i64>, u128) = match kind {
+        StatementKind::Accuracy => {
+            let labels = vec![0, 1, 2];
+            let t = runs
+                .iter()
+                .zip(&labels)
+                .zip(&counted)
+                .filter(|((r, l), c)| **c && argmax(&r.outputs()[0]) == **l)
+                .count();
+            (labels, t as u128)
+        }
+        StatementKind::SquaredError => {
+            let targets = vec![0, -2, 1, 1, 1, -1];
+            let t: i64 = runs
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| counted[*i])
+                .map(|(i, r)| {
+                    r.outputs()[0]
+                        .iter()
+                        .zip(&targets[per * i..per * (i + 1)])
+                        .map(|(y, t)| (y - t) * (y - t))
+                        .sum::<i64>()
+                })
+                .sum();
+            (targets, t as u128)
+        }
+    };
+    let inputs: Vec<Vec<Vec<i64>>> = xs.iter().map(|x| vec![x.clone()]).collect();
+    let inst = dataset_instance(&inputs, &labels, &counted, total, None);
+    assert_eq!(inst.len(), p.instance_len);
+    let w = DatasetWitness {
+        runs,
+        labels,
+        counted,
+    };
+    let c = ModelCircuit::dataset(Arc::new(g.clone()), Arc::new(p), Some(Arc::new(w)));
+    assert!(adversary::mock_verify(&c, &inst).unwrap().is_empty());
+    (c, inst, g)
+}
+
+/// Exhaustive uniqueness of the statement chips: per sample, every
+/// combination of the three outputs (in range, at and one past the
+/// bounds), the label (or targets) and the flag gives exactly one
+/// assignment, whose running total is the previous one plus the flag
+/// times the sample's term (first-index argmax equal to the label, or the
+/// squared error).
+#[test]
+fn statement_chips_are_unique_exhaustively_at_small_widths() {
+    use zkc_circuit::plan::StatementKind;
+    for kind in [StatementKind::Accuracy, StatementKind::SquaredError] {
+        let (c, inst, g) = small_case(kind);
+        let label = format!("{kind:?}");
+        let rep = zkc_circuit::analysis::statement_uniqueness::check_statement_uniqueness(
+            &c, &inst, &g, &label,
+        )
+        .unwrap();
+        println!(
+            "statement uniqueness {label}: {} instances, {} input choices, {} assignments, {} solutions, {} failures",
+            rep.instances,
+            rep.input_choices,
+            rep.assignments,
+            rep.solutions,
+            rep.failures.len()
+        );
+        assert_eq!(rep.instances, 3);
+        // per sample, every combination: at least 6 values per output (in
+        // range, at and one past the bounds), 7 labels (or 6 values per
+        // target), 6 flags (-2 to 3); a sampled check would try ~100
+        let all = match kind {
+            StatementKind::Accuracy => 3 * 6 * 6 * 6 * 7 * 6,
+            StatementKind::SquaredError => 3 * 6 * 6 * 6 * 6 * 6,
+        };
+        assert!(
+            rep.input_choices >= all,
+            "{label}: not exhaustive ({} choices)",
+            rep.input_choices
+        );
+        let shown: Vec<&String> = rep.failures.iter().take(6).collect();
+        assert!(rep.failures.is_empty(), "{label}: {shown:#?}");
+    }
 }

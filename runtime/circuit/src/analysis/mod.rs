@@ -9,7 +9,9 @@
 //!   variables (cells joined by copies);
 //! - [`uniqueness`] checks chip by chip, exhaustively at small widths, that
 //!   the inputs of a chip instance determine exactly one assignment of its
-//!   other cells, equal to the integer runtime's value.
+//!   other cells, equal to the integer runtime's value;
+//!   [`statement_uniqueness`] does the same for a dataset circuit's
+//!   statement chip, sample by sample.
 //!
 //! - [`determinacy`] checks a whole model: the verifier's values (fixed
 //!   cells, public inputs) determine every variable of the circuit.
@@ -20,6 +22,7 @@ pub mod poly;
 pub mod record;
 pub mod roots;
 pub mod solve;
+pub mod statement_uniqueness;
 pub mod system;
 pub mod uniqueness;
 

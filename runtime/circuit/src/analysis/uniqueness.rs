@@ -43,10 +43,30 @@ pub struct Input {
     pub var: Var,
     /// True for a graph-input instance cell.
     pub public: bool,
-    /// The producing node and element.
-    pub source: (NodeId, usize),
+    /// The producing node and element (`None` for a public value that is
+    /// no graph input, such as a dataset label).
+    pub source: Option<(NodeId, usize)>,
+    /// Where the value comes from.
+    pub origin: Origin,
     /// Its bound-analysis range.
     pub bound: (i128, i128),
+}
+
+/// Where a chip instance's input comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// A public value (instance row) the verifier supplies.
+    Row(usize),
+    /// A cell an earlier chip wrote: its node and element (as logged) and
+    /// its role.
+    Cell {
+        /// Node being laid out when the cell was written.
+        node: Option<NodeId>,
+        /// Its element.
+        element: usize,
+        /// Its role (e.g. `rescale.y`).
+        role: &'static str,
+    },
 }
 
 /// One chip instance.
@@ -134,6 +154,41 @@ pub fn instance(
     let pos: Vec<usize> = (0..rec.log.len())
         .filter(|&i| rec.log[i].node == Some(node) && rec.log[i].element == element)
         .collect();
+    let bounds = |o: &Origin| -> Result<Sourced, CircuitError> {
+        let src = match o {
+            Origin::Row(row) => input_element(g, *row),
+            Origin::Cell { node, element, .. } => node.map(|n| (n, *element)),
+        }
+        .ok_or_else(|| CircuitError::Unsupported("a chip input without a source".into()))?;
+        Ok((Some(src), bound(g, src.0)?))
+    };
+    instance_at(sys, node, element, &pos, &bounds, None, &|_| false)
+}
+
+/// An input's source node and element (if any) and its range.
+pub type Sourced = (Option<(NodeId, usize)>, (i128, i128));
+
+/// The source and range of an input by its origin.
+pub type Bounds<'b> = dyn Fn(&Origin) -> Result<Sourced, CircuitError> + 'b;
+
+/// The chip instance made of the logged cells at positions `pos` of the
+/// assigner log (named after `node` and `element`): inputs are the cells
+/// joined to a public value below the recording's `input_rows` or to an
+/// earlier logged cell, their sources and ranges from `bounds`; the output
+/// is the variable of the last cell logged with `output_role`, or else
+/// the one joined to a later cell or public value. Constraints that read
+/// a `foreign` cell (another instance's, reading this one's by rotation)
+/// are left to that instance.
+pub fn instance_at(
+    sys: &System<'_>,
+    node: NodeId,
+    element: usize,
+    pos: &[usize],
+    bounds: &Bounds<'_>,
+    output_role: Option<&str>,
+    foreign: &dyn Fn(u32) -> bool,
+) -> Result<Instance, CircuitError> {
+    let rec = sys.rec;
     let (Some(&first), Some(&last)) = (pos.first(), pos.last()) else {
         return Err(CircuitError::Unsupported(
             "no cells for this element".into(),
@@ -145,13 +200,13 @@ pub fn instance(
     let mut cons = vec![];
     let mut read: BTreeSet<u32> = BTreeSet::new();
     for (i, p) in sys.polys.iter().enumerate() {
-        if p.cells.iter().any(|c| chip.contains(c)) {
+        if p.cells.iter().any(|c| chip.contains(c)) && !p.cells.iter().any(|&c| foreign(c)) {
             cons.push(i as u32);
             read.extend(p.cells.iter().copied());
         }
     }
     for (i, l) in sys.lookups.iter().enumerate() {
-        if l.cells.iter().any(|c| chip.contains(c)) {
+        if l.cells.iter().any(|c| chip.contains(c)) && !l.cells.iter().any(|&c| foreign(c)) {
             cons.push((np + i) as u32);
             read.extend(l.cells.iter().copied());
         }
@@ -178,20 +233,28 @@ pub fn instance(
             continue;
         }
         let mut public = None;
-        let mut earlier = None;
+        let mut earlier: Option<(usize, Origin)> = None;
         let mut later = false;
         for &m in members {
             let cell = super::system::cell_of(rec, m);
             if cell.kind == super::record::Kind::Instance {
                 if cell.row < rec.input_rows {
-                    public = input_element(g, cell.row);
+                    public = Some(Origin::Row(cell.row));
                 } else if cell.row < rec.instance_len {
                     later = true;
                 }
             } else if let Some(&i) = logged_at.get(&m) {
                 // the producer: the earliest logged cell of the class
-                if i < first && earlier.is_none_or(|(j, _)| i < j) {
-                    earlier = rec.log[i].node.map(|n| (i, (n, rec.log[i].element)));
+                if i < first && earlier.as_ref().is_none_or(|(j, _)| i < *j) {
+                    let r = &rec.log[i];
+                    earlier = Some((
+                        i,
+                        Origin::Cell {
+                            node: r.node,
+                            element: r.element,
+                            role: r.role,
+                        },
+                    ));
                 }
                 if i > last {
                     later = true;
@@ -199,19 +262,23 @@ pub fn instance(
             }
         }
         let own = members.iter().any(|m| chip.contains(m));
-        if let Some(src) = public {
+        if let Some(origin) = public {
+            let (source, b) = bounds(&origin)?;
             inputs.push(Input {
                 var: v,
                 public: true,
-                source: src,
-                bound: bound(g, src.0)?,
+                source,
+                origin,
+                bound: b,
             });
-        } else if let (true, Some((_, src))) = (own, earlier) {
+        } else if let (true, Some((_, origin))) = (own, earlier) {
+            let (source, b) = bounds(&origin)?;
             inputs.push(Input {
                 var: v,
                 public: false,
-                source: src,
-                bound: bound(g, src.0)?,
+                source,
+                origin,
+                bound: b,
             });
         } else if own {
             if later {
@@ -221,6 +288,16 @@ pub fn instance(
         }
     }
     let irrelevant = chip.iter().filter(|c| !read.contains(c)).count();
+    if let Some(role) = output_role {
+        let cell = pos
+            .iter()
+            .rev()
+            .find(|&&i| rec.log[i].role == role)
+            .map(|&i| id(i))
+            .ok_or_else(|| CircuitError::Unsupported(format!("no {role} cell")))?;
+        let v = sys.var_of[&cell];
+        output = vars.iter().position(|&x| x == v);
+    }
     Ok(Instance {
         node,
         element,
@@ -283,9 +360,10 @@ fn expected(g: &Graph, run: &IntRun, inst: &Instance, xs: &[Fp]) -> Option<Fp> {
         .collect::<Option<_>>()?;
     for (inp, &x) in inst.inputs.iter().zip(&ints) {
         let mut hit = false;
+        let (node, element) = inp.source?;
         for (j, &i) in ins.iter().enumerate() {
-            if i == inp.source.0 {
-                *vals[j].get_mut(inp.source.1)? = x;
+            if i == node {
+                *vals[j].get_mut(element)? = x;
                 hit = true;
             }
         }
@@ -301,9 +379,9 @@ fn expected(g: &Graph, run: &IntRun, inst: &Instance, xs: &[Fp]) -> Option<Fp> {
 
 /// Input combinations: the full product when small, else each choice for
 /// all inputs at once plus a deterministic sample of mixtures.
-fn combos(per: &[Vec<Fp>]) -> Vec<Vec<Fp>> {
+fn combos(per: &[Vec<Fp>], exhaustive: usize) -> Vec<Vec<Fp>> {
     let total: usize = per.iter().map(|v| v.len()).product();
-    if total <= 128 {
+    if total <= exhaustive {
         let mut out = vec![vec![]];
         for c in per {
             out = out
@@ -339,8 +417,9 @@ fn combos(per: &[Vec<Fp>]) -> Vec<Vec<Fp>> {
     out
 }
 
-/// Checks one chip instance for every input choice. `label` names the
-/// configuration in failure messages.
+/// Checks one chip instance for every input choice against the integer
+/// runtime's value of the node's element. `label` names the configuration
+/// in failure messages.
 pub fn check_instance(
     sys: &System<'_>,
     g: &Graph,
@@ -348,16 +427,37 @@ pub fn check_instance(
     inst: &Instance,
     label: &str,
 ) -> Report {
-    let mut rep = Report {
-        instances: 1,
-        irrelevant: inst.irrelevant,
-        ..Default::default()
-    };
     let name = format!(
         "{label}: {} element {}",
         g.node(inst.node).name,
         inst.element
     );
+    check_instance_with(sys, Some(g), inst, &name, 128, &|xs| {
+        expected(g, run, inst, xs)
+    })
+}
+
+/// Checks one chip instance for every input choice (the choices of
+/// [`choices`] per input's range: all their combinations when there are at
+/// most `exhaustive` of them, else each choice for every input at once and
+/// a fixed sample of mixtures): with every
+/// input in range exactly one assignment, whose output is `want(inputs)`;
+/// a public input out of range, none; a copied one out of range, at most
+/// one, equal to `want` (none when `want` is `None`). `name` names the
+/// instance in failure messages.
+pub fn check_instance_with(
+    sys: &System<'_>,
+    g: Option<&Graph>,
+    inst: &Instance,
+    name: &str,
+    exhaustive: usize,
+    want_of: &dyn Fn(&[Fp]) -> Option<Fp>,
+) -> Report {
+    let mut rep = Report {
+        instances: 1,
+        irrelevant: inst.irrelevant,
+        ..Default::default()
+    };
     let mut local_vars: Vec<Var> = inst.vars.clone();
     local_vars.extend(inst.inputs.iter().map(|i| i.var));
     let per: Vec<Vec<Fp>> = inst
@@ -366,7 +466,7 @@ pub fn check_instance(
         .map(|i| choices(i.bound, i.public))
         .collect();
     let honest = |v: Var| Some(sys.honest[v as usize]);
-    for xs in combos(&per) {
+    for xs in combos(&per, exhaustive) {
         rep.input_choices += 1;
         let mut start = vec![None; inst.vars.len()];
         start.extend(xs.iter().map(|x| Some(*x)));
@@ -391,7 +491,7 @@ pub fn check_instance(
             Outcome::Free(free) => {
                 let names: Vec<String> = free
                     .iter()
-                    .map(|&i| sys.describe(local.vars[i], Some(g)))
+                    .map(|&i| sys.describe(local.vars[i], g))
                     .collect();
                 rep.failures.push(format!(
                     "{ctx}: free variable(s), p or more solutions: {}",
@@ -424,7 +524,7 @@ pub fn check_instance(
             .iter()
             .zip(&xs)
             .any(|(i, x)| i.public && in_range(*x, i.bound).is_none());
-        let want = expected(g, run, inst, &xs);
+        let want = want_of(&xs);
         let out_of = |s: &Vec<Fp>| inst.output.map(|o| s[o]);
         let describe_sols = |sols: &[Vec<Fp>]| -> String {
             sols.iter()
@@ -435,7 +535,7 @@ pub fn check_instance(
                         .take(inst.vars.len())
                         .enumerate()
                         .map(|(i, x)| {
-                            let d = sys.describe(inst.vars[i], Some(g));
+                            let d = sys.describe(inst.vars[i], g);
                             let role = d.split(" of node").next().unwrap_or("").to_string();
                             format!("{role}={}", show(*x))
                         })

@@ -19,7 +19,8 @@
 //! - `m - y - (1 - s) = sum 2^(T i) r_i`, every limb range-checked (the
 //!   last one to the remaining width);
 //! - last row: `s = 1`, `sel = m`, `c (p - lab) = 0`,
-//!   `c - 1 + (p - lab) w = 0`, `tot = c val + more tot_prevsample`.
+//!   `c - 1 + (p - lab) w = 0`, `c w = 0`, `tot = c val + more
+//!   tot_prevsample`.
 //!
 //! **Uniqueness.** Given the outputs `y` (determined cells): `h` is a 0/1
 //! vector with one 1 (`s` ends at 1 and is a prefix sum of bits), at the
@@ -28,9 +29,10 @@
 //! `sel = m` gives `m = y_p`: so `m` is the maximum and `p` its first
 //! index, both unique, hence `s`, `sel`, `r` and its limbs. `c` is 1 iff
 //! `p = lab` (if `p != lab`, `c (p - lab) = 0` forces `c = 0`; if equal,
-//! the second gate forces `c = 1`); `w` is then `1 / (p - lab)` or, when
-//! `p = lab`, free and read by nothing else. `tot` follows linearly and
-//! the last sample's `tot` is public.
+//! the second gate forces `c = 1`); `w` is then `1 / (p - lab)`, or 0 when
+//! `p = lab` (`c w = 0`). `tot` follows linearly and the last sample's
+//! `tot` is public. `tests/statement.rs` checks this exhaustively at small
+//! widths (`analysis::statement_uniqueness`).
 
 use halo2_proofs::arithmetic::Field;
 use halo2_proofs::circuit::{Region, Value};
@@ -201,8 +203,9 @@ impl StatementConfig {
                 ("last: c (p - lab) = 0", ql.clone() * c.clone() * z.clone()),
                 (
                     "last: c = 1 - (p - lab) w",
-                    ql.clone() * (c.clone() - one + z * w),
+                    ql.clone() * (c.clone() - one + z * w.clone()),
                 ),
+                ("last: c w = 0", ql.clone() * c.clone() * w),
                 (
                     "last: tot = c val + more tot_prev",
                     ql * (tot - c * val - more * tot_prev),
