@@ -4,8 +4,6 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use halo2_gadgets::poseidon::primitives::{Domain, P128Pow5T3};
-use halo2_gadgets::poseidon::{PaddedWord, Pow5Chip, Sponge};
 use halo2_proofs::circuit::{Layouter, Region, SimpleFloorPlanner, Value};
 use halo2_proofs::pasta::Fp;
 use halo2_proofs::plonk::{Advice, Circuit, Column, ConstraintSystem, Error, Instance};
@@ -25,7 +23,6 @@ use crate::chips::table::{FunctionTable, TableConfig, TableInstructions};
 use crate::commitment::{io_nodes, Part};
 use crate::field::{fp, fp64, pow2};
 use crate::plan::{node_layout, Cursors, NodeLayout, Plan};
-use crate::poseidon::CommitDomain;
 use crate::shape::{current_shape, CircuitShape};
 
 /// Columns and chips of a model circuit.
@@ -433,28 +430,11 @@ struct Synth<'a> {
 
 /// Poseidon (zkc's commitment domain) over `cells` on one chip's columns.
 fn sponge_hash(
-    config: halo2_gadgets::poseidon::Pow5Config<Fp, 3, 2>,
+    config: crate::chips::sponge::SpongeConfig,
     layouter: &mut impl Layouter<Fp>,
     cells: Vec<ACell>,
 ) -> Result<ACell, Error> {
-    let chip = Pow5Chip::construct(config);
-    let mut sponge = Sponge::<Fp, _, P128Pow5T3, _, CommitDomain, 3, 2>::new(
-        chip,
-        layouter.namespace(|| "commitment"),
-    )?;
-    let n = cells.len();
-    for (i, w) in cells.into_iter().enumerate() {
-        sponge.absorb(
-            layouter.namespace(|| format!("word {i}")),
-            PaddedWord::Message(w),
-        )?;
-    }
-    for pad in <CommitDomain as Domain<Fp, 2>>::padding(n) {
-        sponge.absorb(layouter.namespace(|| "padding"), PaddedWord::Padding(pad))?;
-    }
-    sponge
-        .finish_absorbing(layouter.namespace(|| "finish"))?
-        .squeeze(layouter.namespace(|| "squeeze"))
+    config.hash(layouter, &cells)
 }
 
 /// A dot product's parameter operand.

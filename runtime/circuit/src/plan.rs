@@ -947,10 +947,11 @@ fn cost(p: &Plan) -> u64 {
     let fixed = s.mac_lanes + 2 + 4 * s.arith_lanes + 17 * s.rescale_lanes + 3 * s.max_lanes + 1;
     // commitment lanes, the MAC's advice weights and Poseidon's columns
     let (c, wa) = (s.commit_lanes, if s.is_private() { s.mac_lanes } else { 0 });
-    // one Poseidon chip (4 advice, 6 fixed columns) per commitment lane
-    let advice = advice + c + wa + c * 4;
+    // one sponge chip (6 advice, 6 fixed columns, 3 of them in the
+    // permutation) per commitment lane
+    let advice = advice + c + wa + c * 6;
     let lookups = lookups + c;
-    let equality = equality + c + wa + c * 6;
+    let equality = equality + c + wa + c * 3;
     let fixed = fixed + 3 * c + c * 6 + usize::from(s.has_commitments()) * 3;
     // the statement chip
     let sl = s.statement.map_or(0, |st| st.limbs);

@@ -1,7 +1,7 @@
 //! Poseidon over Pasta's `Fp` (the `P128Pow5T3` instance: width 3, rate 2,
 //! x^5 S-box, 8 full and 56 partial rounds) as zkc's commitment hash, out of
 //! circuit, with the same sponge the in-circuit chip
-//! (`halo2_gadgets::poseidon::Pow5Chip`) computes.
+//! ([`crate::chips::sponge`]) computes.
 //!
 //! The sponge starts from the state `[0, 0, CAPACITY]`, absorbs the message
 //! two words at a time (adding them to the rate words, then permuting),
@@ -10,7 +10,7 @@
 //! (the verifying key), so the capacity word is a constant domain tag
 //! rather than the length.
 
-use halo2_gadgets::poseidon::primitives::{Domain, Mds, P128Pow5T3, Spec};
+use halo2_gadgets::poseidon::primitives::{Mds, P128Pow5T3, Spec};
 use halo2_proofs::pasta::group::ff::PrimeField;
 use halo2_proofs::pasta::Fp;
 
@@ -21,27 +21,6 @@ type S = P128Pow5T3;
 /// (whose capacity word is `length * 2^64` for short lengths).
 pub fn capacity() -> Fp {
     Fp::from_u128(u128::from_be_bytes(*b"\0\0\0\0\0\0zkc-commit") << 24)
-}
-
-/// The in-circuit domain of zkc's commitments: capacity [`capacity`],
-/// zero padding to a multiple of the rate.
-#[derive(Clone, Copy, Debug)]
-pub struct CommitDomain;
-
-impl Domain<Fp, 2> for CommitDomain {
-    type Padding = std::iter::RepeatN<Fp>;
-
-    fn name() -> String {
-        "zkc-commit".into()
-    }
-
-    fn initial_capacity_element() -> Fp {
-        capacity()
-    }
-
-    fn padding(input_len: usize) -> Self::Padding {
-        std::iter::repeat_n(Fp::zero(), input_len % 2)
-    }
 }
 
 fn permute(state: &mut [Fp; 3], mds: &Mds<Fp, 3>, rc: &[[Fp; 3]]) {

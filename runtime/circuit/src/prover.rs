@@ -534,14 +534,14 @@ pub fn stats(shape: &crate::CircuitShape) -> CircuitStats {
     let mac = usize::from(s.mac_lanes > 0);
     let arith = usize::from(s.arith_lanes > 0);
     // private parameters: commitment lanes and `acc`, the MAC's advice
-    // weights, per lane a Poseidon chip's state and partial S-box columns;
+    // weights, per lane a sponge chip's state and square columns;
     // the constants column, the chip's enable and `cmul`, per lane `sh`,
     // `off`, `tag` and a Poseidon chip's round constants (its selectors
     // are not columns yet)
     let c = s.commit_lanes;
     let commits = usize::from(s.has_commitments());
     let advice_weights = usize::from(s.is_private()) * s.mac_lanes;
-    let commit_advice = commits * (c + 1) + advice_weights + 4 * c;
+    let commit_advice = commits * (c + 1) + advice_weights + 6 * c;
     let commit_fixed = commits * (1 + 2) + 3 * c + 6 * c;
     CircuitStats {
         advice_columns: mac * (s.mac_lanes + 1)

@@ -75,3 +75,40 @@ fn stats_match_configure() {
         );
     }
 }
+
+/// Commitments do not raise the circuit's degree: the sponge chip's gates
+/// are degree 4 and the commitment chip's lookups as a rescale's, so a
+/// private circuit's extended domain (and the prover's quotient work) is
+/// the public one's (`halo2_gadgets`' Pow5Chip is degree 6 and doubled it).
+#[test]
+fn commitments_keep_the_degree() {
+    let degree = |shape: CircuitShape| {
+        let _g = ShapeGuard::set(shape);
+        let mut cs = ConstraintSystem::<Fp>::default();
+        ModelCircuit::configure(&mut cs);
+        cs.degree()
+    };
+    for mac in [8, 32] {
+        for commit in [1, 2, 8] {
+            for advice_weights in [false, true] {
+                let public = CircuitShape {
+                    mac_lanes: mac,
+                    arith_lanes: 1,
+                    rescale_lanes: 2,
+                    max_lanes: 1,
+                    table_lanes: 1,
+                    commit_lanes: 0,
+                    advice_weights: false,
+                    statement: None,
+                };
+                let private = CircuitShape {
+                    commit_lanes: commit,
+                    advice_weights,
+                    ..public
+                };
+                assert_eq!(degree(public), 5, "{public:?}");
+                assert_eq!(degree(private), degree(public), "{private:?}");
+            }
+        }
+    }
+}

@@ -39,7 +39,6 @@
 //! commitment and that changing any slot, several slots together or the
 //! salt changes the public hash or fails a constraint.
 
-use halo2_gadgets::poseidon::{Pow5Chip, Pow5Config};
 use halo2_proofs::circuit::{Region, Value};
 use halo2_proofs::pasta::Fp;
 use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Expression, Fixed};
@@ -145,10 +144,9 @@ pub fn poseidon_rows(jobs: &[HashJob], chips: usize) -> usize {
     rows.into_iter().max().unwrap_or(0)
 }
 
-/// Rows one Poseidon permutation takes in `Pow5Chip`'s regions: the
-/// input-adding region (3 rows) and the permutation region (4 + 28 + 4
-/// rounds and the output row).
-pub const POSEIDON_ROWS_PER_PERMUTATION: usize = 40;
+/// Rows one Poseidon permutation takes in the sponge chip's region
+/// ([`crate::chips::sponge`]: its absorb row, 4 + 28 + 4 round rows).
+pub const POSEIDON_ROWS_PER_PERMUTATION: usize = crate::chips::sponge::ROWS_PER_PERMUTATION;
 
 /// The packed width of an element of range `[lo, hi]`, or `None` unless
 /// `hi - lo + 1` is a power of two (the chip checks `e - lo` in exactly
@@ -302,9 +300,9 @@ pub struct CommitConfig {
     pub off: Vec<Column<Fixed>>,
     /// Per lane: the slot's width.
     pub tag: Vec<Column<Fixed>>,
-    /// Poseidon chips (`P128Pow5T3`, width 3, rate 2), one per lane, each
-    /// in its own columns.
-    pub poseidon: Vec<Pow5Config<Fp, 3, 2>>,
+    /// Poseidon sponge chips (`P128Pow5T3`, width 3, rate 2, degree 4),
+    /// one per lane, each in its own columns.
+    pub poseidon: Vec<crate::chips::sponge::SpongeConfig>,
 }
 
 impl CommitConfig {
@@ -345,19 +343,7 @@ impl CommitConfig {
             });
         }
         let poseidon = (0..lanes)
-            .map(|_| {
-                let state = [0; 3].map(|_| meta.advice_column());
-                let partial_sbox = meta.advice_column();
-                let rc_a = [0; 3].map(|_| meta.fixed_column());
-                let rc_b = [0; 3].map(|_| meta.fixed_column());
-                Pow5Chip::configure::<halo2_gadgets::poseidon::primitives::P128Pow5T3>(
-                    meta,
-                    state,
-                    partial_sbox,
-                    rc_a,
-                    rc_b,
-                )
-            })
+            .map(|_| crate::chips::sponge::SpongeConfig::configure(meta))
             .collect();
         CommitConfig {
             v,

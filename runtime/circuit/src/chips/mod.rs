@@ -8,6 +8,7 @@ pub mod mac;
 pub mod maxpool;
 pub mod range;
 pub mod rescale;
+pub mod sponge;
 pub mod sse;
 pub mod statement;
 pub mod table;
