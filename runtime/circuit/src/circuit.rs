@@ -847,30 +847,67 @@ impl Synth<'_> {
     }
 
     /// A private parameter's value cells: an element that fits the range
-    /// table is its slot cell; a wider one is rebuilt from its limbs by a
-    /// MAC dot product `lo + sum 2^pos_j * limb_j` (inputs the constants
-    /// `2^pos_j`, advice weights the limb cells).
+    /// table is its slot cell; a wider one is rebuilt from its limbs,
+    /// `lo + sum 2^pos_j * limb_j`: by a chain of arith operations `r' =
+    /// 2^w_j r + limb_j` (the last adding `lo`) when the circuit has arith
+    /// lanes, else by a MAC dot product (inputs the constants `2^pos_j`,
+    /// advice weights the limb cells).
     fn private(&mut self, region: &mut Region<'_, Fp>, id: NodeId) -> Result<Vec<ACell>, Error> {
         let Op::Private(p) = self.g.op(id) else {
             return Err(Error::Synthesis);
         };
+        let (plan, cfg) = (self.plan, self.cfg);
         let start = *self.private_start.get(&id).ok_or(Error::Synthesis)?;
-        let layout = self.plan.commit.as_ref().ok_or(Error::Synthesis)?;
-        let lanes = self.plan.shape.mac_lanes;
+        let layout = plan.commit.as_ref().ok_or(Error::Synthesis)?;
+        let n = numel(self.g.shape(id));
+        let limbs_of = |i: usize| layout.limbs.get(start + i).ok_or(Error::Synthesis);
+        // arith operations this node's wide elements take (for row enables)
+        let mut ops_left: usize = (0..n)
+            .map(|i| limbs_of(i).map(|l| l.len() - 1))
+            .sum::<Result<usize, Error>>()?;
         let mut out = vec![];
-        for i in 0..numel(self.g.shape(id)) {
+        for i in 0..n {
             let e = start + i;
-            let limbs = layout.limbs.get(e).ok_or(Error::Synthesis)?;
+            let limbs = limbs_of(i)?;
             let cells = self.slots.get(e).ok_or(Error::Synthesis)?.clone();
             if limbs.len() == 1 {
                 out.push(cells.first().cloned().ok_or(Error::Synthesis)?);
                 continue;
             }
             self.a.at(Some(id), i);
-            let mac = self.cfg.mac.as_ref().ok_or(Error::Synthesis)?;
-            let row = self
-                .cur
-                .mac(crate::chips::mac::rows_for(limbs.len(), lanes));
+            if let Some(ar) = cfg.arith.as_ref().filter(|_| plan.shape.arith_lanes > 0) {
+                let lanes = plan.shape.arith_lanes;
+                let mut acc = cells.first().cloned().ok_or(Error::Synthesis)?;
+                for (j, &w) in limbs.iter().enumerate().skip(1) {
+                    let limb = cells.get(j).ok_or(Error::Synthesis)?;
+                    let last = j + 1 == limbs.len();
+                    let lo = if last { i128::from(p.lo) } else { 0 };
+                    let (row, lane) = self.cur.arith(lanes);
+                    if lane == 0 {
+                        ar.enable_row(region, self.a, row, ops_left.min(lanes))?;
+                    }
+                    ops_left -= 1;
+                    let place = 1i128 << w;
+                    let value = acc
+                        .value()
+                        .copied()
+                        .zip(limb.value().copied())
+                        .map(|(r, l)| r * fp(place) + l + fp(lo));
+                    let op = ArithOp {
+                        a: Operand::Cell(&acc),
+                        b: Operand::Cell(limb),
+                        coef: [0, place, 1, lo],
+                    };
+                    acc = ar.apply(region, self.a, row, lane, &op, value)?;
+                }
+                out.push(acc);
+                continue;
+            }
+            let mac = cfg.mac.as_ref().ok_or(Error::Synthesis)?;
+            let row = self.cur.mac(crate::chips::mac::rows_for(
+                limbs.len(),
+                plan.shape.mac_lanes,
+            ));
             let mut taps: Vec<Tap<'_>> = vec![];
             let mut pos: u32 = limbs.iter().sum();
             for (j, &w) in limbs.iter().enumerate() {

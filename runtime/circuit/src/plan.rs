@@ -680,19 +680,27 @@ pub fn plan_samples(
         for row in &l.rows {
             tags.extend(row.iter().map(|s| s.width));
         }
-        // the MAC rows rebuilding elements wider than the table
-        let rebuild: usize = l
-            .limbs
-            .iter()
-            .filter(|v| v.len() > 1)
-            .map(|v| rows_for(v.len(), shape.mac_lanes))
-            .sum();
-        if rebuild > 0 && shape.mac_lanes == 0 {
-            return no_lanes("mac");
-        }
-        cur.mac(rebuild);
-        if rebuild > 0 {
-            by_op.insert("private".into(), rebuild);
+        // elements wider than the table are rebuilt from their limbs: by
+        // arith operations (one per limb after the first) when there are
+        // arith lanes, else by MAC rows
+        let wide = l.limbs.iter().filter(|v| v.len() > 1);
+        if shape.arith_lanes > 0 {
+            let ops: usize = wide.map(|v| v.len() - 1).sum();
+            (0..ops).for_each(|_| {
+                cur.arith(shape.arith_lanes);
+            });
+            if ops > 0 {
+                by_op.insert("private".into(), ops.div_ceil(shape.arith_lanes));
+            }
+        } else {
+            let rebuild: usize = wide.map(|v| rows_for(v.len(), shape.mac_lanes)).sum();
+            if rebuild > 0 && shape.mac_lanes == 0 {
+                return no_lanes("mac");
+            }
+            cur.mac(rebuild);
+            if rebuild > 0 {
+                by_op.insert("private".into(), rebuild);
+            }
         }
         Some(l)
     };

@@ -623,4 +623,33 @@ fn mac_with_private_weights_and_bias() {
         &["dot"],
         None,
     );
+    // the same with arith lanes: the bias is rebuilt by an arith lane
+    s.arith_lanes = 1;
+    check(
+        "mac private weights, bias rebuilt by arith",
+        text,
+        s,
+        4,
+        vec![vec![1, -4]],
+        &["dot"],
+        None,
+    );
+    // and the whole circuit is determined given the committed cells
+    let g = common::from_text(text);
+    let (c, inst, _) = zkc_circuit::analysis::small_circuit(&g, s, 4, &[vec![1, -4]]).unwrap();
+    assert!(
+        c.plan().rows_by_op.contains_key("private"),
+        "{:?}",
+        c.plan().rows_by_op
+    );
+    let rep = zkc_circuit::analysis::check_determinacy_given(
+        &c,
+        &inst,
+        &g,
+        &["commit.v", "commit.salt"],
+        zkc_circuit::analysis::record::input_rows(&g),
+    )
+    .unwrap();
+    assert!(rep.undetermined.is_empty(), "{:?}", rep.undetermined);
+    assert!(rep.unconstrained.is_empty(), "{:?}", rep.unconstrained);
 }
