@@ -8,18 +8,10 @@ mod common;
 use common::ok;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn zkc(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_zkc"))
-        .args(args)
-        .env(
-            "ZKC_CACHE_DIR",
-            std::env::temp_dir().join("zkc-test-param-cache"),
-        )
-        .current_dir(cwd)
-        .output()
-        .expect("run zkc")
+    common::zkc_in(args, cwd)
 }
 
 fn fails(o: &Output, needle: &str) {
@@ -27,10 +19,7 @@ fn fails(o: &Output, needle: &str) {
 }
 
 fn tempdir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("zkc-private-io-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    common::tempdir(&format!("private-io-{tag}"))
 }
 
 fn s(p: &Path) -> &str {

@@ -134,6 +134,28 @@ pub fn compile_and_mock(
     (notes, m, inf)
 }
 
+/// Runs the `zkc` binary with `args` in `cwd`, with a parameter cache
+/// shared by the tests.
+pub fn zkc_in(args: &[&str], cwd: &Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_zkc"))
+        .args(args)
+        .env(
+            "ZKC_CACHE_DIR",
+            std::env::temp_dir().join("zkc-test-param-cache"),
+        )
+        .current_dir(cwd)
+        .output()
+        .expect("run zkc")
+}
+
+/// A fresh empty temporary directory named after `tag` and the process.
+pub fn tempdir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("zkc-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
 /// The stdout of a successful `zkc` run (else the test fails with its
 /// stderr).
 pub fn ok(o: &std::process::Output) -> String {

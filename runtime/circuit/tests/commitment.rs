@@ -53,10 +53,7 @@ fn case(w: [i64; 6], b: [i64; 2], salt: Fp) -> Case {
     assert!(p.shape.is_private());
     let c =
         ModelCircuit::new(Arc::new(g.clone()), Arc::new(p), Some(Arc::new(run))).with_salt(salt);
-    let log = Arc::new(std::sync::Mutex::new(vec![]));
-    let f = adversary::mock_verify(&c.logging(log.clone()), &inst).unwrap();
-    assert!(f.is_empty(), "honest witness fails: {f:?}");
-    let cells = log.lock().unwrap().clone();
+    let cells = common::mock_logged(&c, &inst);
     Case { g, c, inst, cells }
 }
 
@@ -270,14 +267,5 @@ fn given_the_committed_cells_everything_else_is_determined() {
     let g = common::from_text(&text(W, B));
     let rep = zkc_circuit::analysis::check_determinacy_private(&g, &[vec![3, -8, 7]]).unwrap();
     println!("{rep:?}");
-    assert!(
-        rep.undetermined.is_empty(),
-        "undetermined: {:?}",
-        &rep.undetermined[..rep.undetermined.len().min(8)]
-    );
-    assert!(
-        rep.unconstrained.is_empty(),
-        "unconstrained: {:?}",
-        rep.unconstrained
-    );
+    common::assert_determined(&rep);
 }

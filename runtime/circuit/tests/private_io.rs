@@ -80,10 +80,7 @@ fn case(g: Graph, x: [i64; 3]) -> Case {
     }
     c = c.with_io_salts(io.input.then_some(si), io.output.then_some(so));
     assert_eq!(inst.len(), p.instance_len);
-    let log = Arc::new(std::sync::Mutex::new(vec![]));
-    let f = adversary::mock_verify(&c.logging(log.clone()), &inst).unwrap();
-    assert!(f.is_empty(), "honest witness fails: {f:?}");
-    let cells = log.lock().unwrap().clone();
+    let cells = common::mock_logged(&c, &inst);
     Case { g, c, inst, cells }
 }
 
@@ -288,16 +285,7 @@ fn given_the_committed_input_everything_else_is_determined() {
         let rep =
             zkc_circuit::analysis::check_determinacy_given(&k.c, &k.inst, &k.g, given, 0).unwrap();
         println!("{rep:?}");
-        assert!(
-            rep.undetermined.is_empty(),
-            "undetermined: {:?}",
-            &rep.undetermined[..rep.undetermined.len().min(8)]
-        );
-        assert!(
-            rep.unconstrained.is_empty(),
-            "unconstrained: {:?}",
-            rep.unconstrained
-        );
+        common::assert_determined(&rep);
     }
 }
 
@@ -378,14 +366,5 @@ fn a_wide_output_is_committed_as_limbs_bound_to_the_output() {
         zkc_circuit::analysis::record::input_rows(&k.g),
     )
     .unwrap();
-    assert!(
-        rep.undetermined.is_empty(),
-        "undetermined: {:?}",
-        rep.undetermined
-    );
-    assert!(
-        rep.unconstrained.is_empty(),
-        "unconstrained: {:?}",
-        rep.unconstrained
-    );
+    common::assert_determined(&rep);
 }

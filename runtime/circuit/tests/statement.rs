@@ -225,16 +225,7 @@ fn dataset_circuit_is_determined_given_its_commitment() {
     .unwrap();
     println!("{:?}", rep.by_rule);
     assert!(rep.errors.is_empty(), "{:?}", rep.errors);
-    assert!(
-        rep.undetermined.is_empty(),
-        "undetermined: {:?}",
-        rep.undetermined
-    );
-    assert!(
-        rep.unconstrained.is_empty(),
-        "unconstrained: {:?}",
-        rep.unconstrained
-    );
+    common::assert_determined(&rep);
 }
 
 /// Three classes of 2 bits each (a clamped output), small enough

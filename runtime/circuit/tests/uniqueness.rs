@@ -650,6 +650,5 @@ fn mac_with_private_weights_and_bias() {
         zkc_circuit::analysis::record::input_rows(&g),
     )
     .unwrap();
-    assert!(rep.undetermined.is_empty(), "{:?}", rep.undetermined);
-    assert!(rep.unconstrained.is_empty(), "{:?}", rep.unconstrained);
+    common::assert_determined(&rep);
 }

@@ -256,13 +256,8 @@ impl SpongeConfig {
                             self.full.enable(&mut region, row)?;
                             let mut sq = [Value::known(Fp::zero()); 3];
                             let mut x = [Value::known(Fp::zero()); 3];
+                            Self::constants_at(&mut region, &self.a, row, &rc[r])?;
                             for j in 0..3 {
-                                region.assign_fixed(
-                                    || "a",
-                                    self.a[j],
-                                    row,
-                                    || Value::known(rc[r][j]),
-                                )?;
                                 x[j] = state[j] + Value::known(rc[r][j]);
                                 sq[j] = x[j] * x[j];
                                 region.assign_advice(|| "q", self.q[j], row, || sq[j])?;
@@ -277,20 +272,8 @@ impl SpongeConfig {
                             r += 1;
                         } else {
                             self.partial.enable(&mut region, row)?;
-                            for j in 0..3 {
-                                region.assign_fixed(
-                                    || "a",
-                                    self.a[j],
-                                    row,
-                                    || Value::known(rc[r][j]),
-                                )?;
-                                region.assign_fixed(
-                                    || "b",
-                                    self.b[j],
-                                    row,
-                                    || Value::known(rc[r + 1][j]),
-                                )?;
-                            }
+                            Self::constants_at(&mut region, &self.a, row, &rc[r])?;
+                            Self::constants_at(&mut region, &self.b, row, &rc[r + 1])?;
                             let xa: Vec<Value<Fp>> =
                                 (0..3).map(|j| state[j] + Value::known(rc[r][j])).collect();
                             let q0 = xa[0] * xa[0];
@@ -329,6 +312,18 @@ impl SpongeConfig {
                 out.ok_or(Error::Synthesis)
             },
         )
+    }
+
+    fn constants_at(
+        region: &mut halo2_proofs::circuit::Region<'_, Fp>,
+        cols: &[Column<Fixed>; 3],
+        row: usize,
+        rc: &[Fp; 3],
+    ) -> Result<(), Error> {
+        for (col, v) in cols.iter().zip(rc) {
+            region.assign_fixed(|| "round constant", *col, row, || Value::known(*v))?;
+        }
+        Ok(())
     }
 
     fn assign_state(

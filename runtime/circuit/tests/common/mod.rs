@@ -154,3 +154,30 @@ impl Logged {
         self.run.value(self.node(name)).unwrap()[e]
     }
 }
+
+/// The honest witness of `c` with public values `inst` satisfies every
+/// constraint; returns the cells its layout logged.
+pub fn mock_logged(
+    c: &ModelCircuit,
+    inst: &[halo2_proofs::pasta::Fp],
+) -> Vec<zkc_circuit::CellRecord> {
+    let log = Arc::new(std::sync::Mutex::new(vec![]));
+    let f = zkc_circuit::adversary::mock_verify(&c.logging(log.clone()), inst).unwrap();
+    assert!(f.is_empty(), "honest witness fails: {f:?}");
+    let cells = log.lock().unwrap().clone();
+    cells
+}
+
+/// A determinacy report with no undetermined and no unconstrained cell.
+pub fn assert_determined(rep: &zkc_circuit::analysis::determinacy::Report) {
+    assert!(
+        rep.undetermined.is_empty(),
+        "undetermined: {:?}",
+        &rep.undetermined[..rep.undetermined.len().min(8)]
+    );
+    assert!(
+        rep.unconstrained.is_empty(),
+        "unconstrained: {:?}",
+        rep.unconstrained
+    );
+}
