@@ -18,6 +18,7 @@ mod infer;
 mod op;
 mod parse;
 mod print;
+pub mod segment;
 mod tensor;
 mod validate;
 
@@ -26,6 +27,7 @@ pub use graph::{Bound, DType, Graph, Node, NodeId, PrivateIo, ValueType};
 pub use op::{Clamp, Op, Private, Window};
 pub use parse::parse_graph;
 pub use print::{print_graph, print_graph_full, print_graph_public, type_text, INLINE_CONST_LIMIT};
+pub use segment::{split_graph, Segment};
 pub use tensor::{
     broadcast_index_map, broadcast_shapes, checked_numel, numel, strides, Shape, Tensor,
     TensorData, MAX_TENSOR_ELEMENTS,
