@@ -109,3 +109,44 @@ fn inputs_in_bounds(g: &Graph) -> Vec<Vec<i64>> {
         })
         .collect()
 }
+
+/// Every segment of the chosen cuts fits the limit, the segments still
+/// compose to the whole graph, and a graph that fits is not cut.
+#[test]
+fn chosen_cuts_fit_the_limit_and_compose() {
+    for name in ["digits_cnn", "digits_resnet", "tiny_gan"] {
+        let path = common::root().join("models").join(format!("{name}.onnx"));
+        let g = quantized(&path, Some(name));
+        let whole_k = zkc_circuit::plan(&g).unwrap().k;
+        assert!(zkc_circuit::segments::choose_cuts(&g, whole_k)
+            .unwrap()
+            .is_empty());
+        for max_k in [whole_k - 1, whole_k - 2] {
+            let cuts = match zkc_circuit::segments::choose_cuts(&g, max_k) {
+                Ok(c) => c,
+                // one node alone too large: said so
+                Err(e) => {
+                    let e = e.to_string();
+                    assert!(
+                        e.contains(" alone (position ") || e.contains("no cut"),
+                        "{name}: {e}"
+                    );
+                    println!("{name} at k <= {max_k}: {e}");
+                    continue;
+                }
+            };
+            assert!(!cuts.is_empty(), "{name} at k <= {max_k}: no cut");
+            let segs = split_graph(&g, &cuts).unwrap();
+            for (i, s) in segs.iter().enumerate() {
+                let k = zkc_circuit::plan(&s.graph).unwrap().k;
+                assert!(k <= max_k, "{name}: segment {i} needs k = {k} > {max_k}");
+            }
+            let x = inputs_in_bounds(&g);
+            chain_equals_whole(&g, &cuts, &x, name);
+            println!(
+                "{name}: k {whole_k} -> {} segments at k <= {max_k}, cuts {cuts:?}",
+                segs.len()
+            );
+        }
+    }
+}

@@ -28,6 +28,7 @@ pub mod mutation;
 pub mod plan;
 pub mod poseidon;
 pub mod prover;
+pub mod segments;
 mod shape;
 
 pub use assign::{column_index, CellRecord, Forge, Tamper};
