@@ -64,7 +64,7 @@ fn segments_compose_to_the_whole_graph() {
     let mut total = 0;
     for (name, g) in &cases {
         let n = g.topo_order().unwrap().len();
-        let x = inputs_in_bounds(g);
+        let x = common::inputs_in_bounds(g);
         // no cut: one segment, the graph itself
         total += chain_equals_whole(g, &[], &x, name);
         for c in 1..n {
@@ -88,26 +88,6 @@ fn bad_cuts_are_refused() {
     for cuts in [vec![0], vec![n], vec![3, 3], vec![4, 2]] {
         assert!(split_graph(&g, &cuts).is_err(), "{cuts:?} accepted");
     }
-}
-
-/// A deterministic input inside every graph input's bound.
-fn inputs_in_bounds(g: &Graph) -> Vec<Vec<i64>> {
-    let mut s: u64 = 0x9E37_79B9_7F4A_7C15;
-    g.inputs_list()
-        .iter()
-        .map(|&id| {
-            let b = g.ty(id).bound.clone().unwrap();
-            let (lo, hi): (i64, i64) = ((&b.lo).try_into().unwrap(), (&b.hi).try_into().unwrap());
-            (0..zkc_ir::numel(g.shape(id)))
-                .map(|_| {
-                    s ^= s << 13;
-                    s ^= s >> 7;
-                    s ^= s << 17;
-                    lo + (s % ((hi - lo + 1) as u64)) as i64
-                })
-                .collect()
-        })
-        .collect()
 }
 
 /// Every segment of the chosen cuts fits the limit, the segments still
@@ -141,7 +121,7 @@ fn chosen_cuts_fit_the_limit_and_compose() {
                 let k = zkc_circuit::plan(&s.graph).unwrap().k;
                 assert!(k <= max_k, "{name}: segment {i} needs k = {k} > {max_k}");
             }
-            let x = inputs_in_bounds(&g);
+            let x = common::inputs_in_bounds(&g);
             chain_equals_whole(&g, &cuts, &x, name);
             println!(
                 "{name}: k {whole_k} -> {} segments at k <= {max_k}, cuts {cuts:?}",

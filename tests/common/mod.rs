@@ -181,3 +181,23 @@ pub fn fails(o: &std::process::Output, needles: &[&str]) {
         assert!(err.contains(n), "{err:?} does not mention {n:?}");
     }
 }
+
+/// A deterministic input inside every graph input's bound.
+pub fn inputs_in_bounds(g: &zkc_ir::Graph) -> Vec<Vec<i64>> {
+    let mut s: u64 = 0x9E37_79B9_7F4A_7C15;
+    g.inputs_list()
+        .iter()
+        .map(|&id| {
+            let b = g.ty(id).bound.clone().unwrap();
+            let (lo, hi): (i64, i64) = ((&b.lo).try_into().unwrap(), (&b.hi).try_into().unwrap());
+            (0..zkc_ir::numel(g.shape(id)))
+                .map(|_| {
+                    s ^= s << 13;
+                    s ^= s >> 7;
+                    s ^= s << 17;
+                    lo + (s % ((hi - lo + 1) as u64)) as i64
+                })
+                .collect()
+        })
+        .collect()
+}
