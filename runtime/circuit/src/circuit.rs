@@ -366,27 +366,23 @@ impl Circuit<Fp> for ModelCircuit {
             let jobs = crate::chips::commit::schedule(&counts, c.poseidon.len());
             let mut segment_hashes: Vec<Vec<ACell>> = vec![vec![]; parts.len()];
             for job in jobs {
-                let chip = c.poseidon.get(job.chip).cloned().ok_or(Error::Synthesis)?;
+                let chip = c.poseidon.get(job.chip).ok_or(Error::Synthesis)?;
                 let words = parts.get(job.part).ok_or(Error::Synthesis)?;
                 match job.segment {
                     Some(r) => {
-                        let part = words
-                            .get(1 + r.start..1 + r.end)
-                            .ok_or(Error::Synthesis)?
-                            .to_vec();
-                        let h = sponge_hash(chip, &mut layouter, part)?;
+                        let part = words.get(1 + r.start..1 + r.end).ok_or(Error::Synthesis)?;
+                        let h = chip.hash(&mut layouter, part)?;
                         segment_hashes[job.part].push(h);
                     }
                     None => {
                         let hashes = std::mem::take(&mut segment_hashes[job.part]);
-                        let all = if hashes.is_empty() {
-                            words.clone()
+                        let top = if hashes.is_empty() {
+                            chip.hash(&mut layouter, words)?
                         } else {
                             let mut v = vec![words.first().cloned().ok_or(Error::Synthesis)?];
                             v.extend(hashes);
-                            v
+                            chip.hash(&mut layouter, &v)?
                         };
-                        let top = sponge_hash(chip, &mut layouter, all)?;
                         layouter.constrain_instance(
                             top.cell(),
                             config.instance,
@@ -428,13 +424,17 @@ struct Synth<'a> {
     private_start: HashMap<NodeId, usize>,
 }
 
-/// Poseidon (zkc's commitment domain) over `cells` on one chip's columns.
-fn sponge_hash(
-    config: crate::chips::sponge::SpongeConfig,
-    layouter: &mut impl Layouter<Fp>,
-    cells: Vec<ACell>,
-) -> Result<ACell, Error> {
-    config.hash(layouter, &cells)
+/// The honest value of slot `s` of element `e` (committed range from `lo`,
+/// limb widths `limbs`): `e` itself when it is one slot, else its limb
+/// (`e - lo`, most significant limb first).
+fn slot_of(e: i64, lo: i64, limbs: &[u32], s: &Slot) -> Fp {
+    if limbs.len() == 1 {
+        return fp64(e);
+    }
+    // an honest value lies in its range, so u >= 0
+    let u = (i128::from(e) - i128::from(lo)) as u128;
+    let after: u32 = limbs[s.limb + 1..].iter().sum();
+    fp(((u >> after) & ((1u128 << s.width) - 1)) as i128)
 }
 
 /// A dot product's parameter operand.
@@ -973,15 +973,7 @@ impl Synth<'_> {
                     return Value::unknown();
                 };
                 let (lo, limbs) = (ranges[s.element].0, &layout.limbs[s.element]);
-                self.val(id, i).map(|e| {
-                    if limbs.len() == 1 {
-                        return fp64(e);
-                    }
-                    // an honest value lies in its range, so u >= 0
-                    let u = (i128::from(e) - i128::from(lo)) as u128;
-                    let after: u32 = limbs[s.limb + 1..].iter().sum();
-                    fp(((u >> after) & ((1u128 << s.width) - 1)) as i128)
-                })
+                self.val(id, i).map(|e| slot_of(e, lo, limbs, s))
             };
             let owner = |e: usize| owners.get(e).map_or((None, e), |&(id, i)| (Some(id), i));
             let (slots, words) = cc.assign(
@@ -1063,16 +1055,7 @@ impl Synth<'_> {
         let slot_value = |s: &Slot| -> Value<Fp> {
             let (id, i, lo) = elems[s.element];
             let limbs = &layout.limbs[s.element];
-            self.val(id, i).map(|e| {
-                if limbs.len() == 1 {
-                    return fp64(e);
-                }
-                // an honest value lies in its range, so u >= 0
-                let u = (i128::from(e) - i128::from(lo)) as u128;
-                let after: u32 = limbs[s.limb + 1..].iter().sum();
-                let mask = (1u128 << s.width) - 1;
-                fp(((u >> after) & mask) as i128)
-            })
+            self.val(id, i).map(|e| slot_of(e, lo, limbs, s))
         };
         let owner = |e: usize| elems.get(e).map_or((None, e), |&(id, i, _)| (Some(id), i));
         let (cells, words) = cc.assign(
